@@ -1,7 +1,7 @@
 // A real management API server for tests and the dev environment (the envtest pattern): etcd and
 // kube-apiserver as local processes on loopback, TLS with a generated admin client certificate.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,7 +22,11 @@ export function ensureBinaries(): string {
 export interface ManagementCluster {
   server: string;
   kubeconfigPath: string;
+  /** The API server's port on 127.0.0.1. */
+  port: number;
   pids: number[];
+  /** Stops and starts kube-apiserver on the same port with the same store (its watch cache starts afresh). */
+  restartApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -102,39 +106,51 @@ export async function startManagementCluster({ dir, binDir, detached = false }: 
     join(dir, 'etcd.log'),
     detached,
   );
-  const apiserver = startProcess(
-    join(binDir, 'kube-apiserver'),
-    [
-      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${securePort}`,
-      `--cert-dir=${join(dir, 'pki')}`,
-      `--tls-cert-file=${file('apiserver.crt', pki.serving.cert)}`,
-      `--tls-private-key-file=${file('apiserver.key', pki.serving.key)}`,
-      `--client-ca-file=${file('ca.crt', pki.ca.cert)}`,
-      '--authorization-mode=RBAC',
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${file('sa.pub', pki.serviceAccount.publicKey)}`,
-      `--service-account-signing-key-file=${file('sa.key', pki.serviceAccount.privateKey)}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true',
-    ],
-    join(dir, 'kube-apiserver.log'),
-    detached,
-  );
-  const pids = [apiserver.pid, etcd.pid];
+  const apiserverArgs = [
+    `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${securePort}`,
+    `--cert-dir=${join(dir, 'pki')}`,
+    `--tls-cert-file=${file('apiserver.crt', pki.serving.cert)}`,
+    `--tls-private-key-file=${file('apiserver.key', pki.serving.key)}`,
+    `--client-ca-file=${file('ca.crt', pki.ca.cert)}`,
+    '--authorization-mode=RBAC',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${file('sa.pub', pki.serviceAccount.publicKey)}`,
+    `--service-account-signing-key-file=${file('sa.key', pki.serviceAccount.privateKey)}`,
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--allow-privileged=true',
+  ];
+  const startApiServer = async () => {
+    const apiserver = startProcess(join(binDir, 'kube-apiserver'), apiserverArgs, join(dir, 'kube-apiserver.log'), detached);
+    pids[0] = apiserver.pid;
+    try {
+      await waitUntil(() => readyz(securePort, pki), apiserver, 'kube-apiserver', 90_000);
+    } catch (error) {
+      await stop();
+      throw new Error(`${(error as Error).message}\netcd log:\n${logTail(etcd.logFile, 10)}`, { cause: error });
+    }
+  };
+  const pids = [0, etcd.pid];
   const stop = async () => {
     for (const pid of pids) await stopProcess(pid);
   };
-  try {
-    await waitUntil(() => readyz(securePort, pki), apiserver, 'kube-apiserver', 90_000);
-  } catch (error) {
-    await stop();
-    throw new Error(`${(error as Error).message}\netcd log:\n${logTail(etcd.logFile, 10)}`, { cause: error });
-  }
+  await startApiServer();
   const server = `https://127.0.0.1:${securePort}`;
   const kubeconfigPath = join(dir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig(server, pki), { mode: 0o600 });
-  return { server, kubeconfigPath, pids, stop };
+  const restartApiServer = async () => {
+    await stopProcess(pids[0]!);
+    await startApiServer();
+  };
+  return { server, kubeconfigPath, port: securePort, pids, restartApiServer, stop };
+}
+
+/** A copy of a kubeconfig whose server is another port on 127.0.0.1, such as a TcpProxy. */
+export function kubeconfigThroughPort(kubeconfigPath: string, port: number, outPath: string): string {
+  const config = JSON.parse(readFileSync(kubeconfigPath, 'utf8')) as { clusters: { cluster: { server: string } }[] };
+  for (const c of config.clusters) c.cluster.server = `https://127.0.0.1:${port}`;
+  writeFileSync(outPath, JSON.stringify(config), { mode: 0o600 });
+  return outPath;
 }
