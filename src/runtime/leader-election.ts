@@ -51,6 +51,11 @@ export class LeaderElector {
     return this.leading;
   }
 
+  /** A renewal that hangs must not outlive the renew deadline. */
+  private get timeoutMs() {
+    return this.opts.renewDeadlineMs;
+  }
+
   private get path() {
     return resourcePath(leaseResource, this.opts.namespace, this.opts.name);
   }
@@ -65,14 +70,17 @@ export class LeaderElector {
     };
     let current: Lease;
     try {
-      current = await this.client.get<Lease>(this.path);
+      current = await this.client.request<Lease>('GET', this.path, { timeoutMs: this.timeoutMs });
     } catch (error) {
       if (!isNotFound(error)) throw error;
-      this.lease = await this.client.create<Lease>(resourcePath(leaseResource, this.opts.namespace), {
+      this.lease = await this.client.request<Lease>('POST', resourcePath(leaseResource, this.opts.namespace), {
+        timeoutMs: this.timeoutMs,
+        body: {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
         metadata: { name: this.opts.name, namespace: this.opts.namespace },
         spec: { ...mine, acquireTime: microTime(now), leaseTransitions: 0 },
+        },
       });
       return true;
     }
@@ -88,7 +96,10 @@ export class LeaderElector {
       leaseTransitions: (spec.leaseTransitions ?? 0) + (spec.holderIdentity === this.opts.identity ? 0 : 1),
     };
     try {
-      this.lease = await this.client.request<Lease>('PUT', this.path, { body: { ...current, spec: next } });
+      this.lease = await this.client.request<Lease>('PUT', this.path, {
+        timeoutMs: this.timeoutMs,
+        body: { ...current, spec: next },
+      });
     } catch (error) {
       if (isConflict(error)) return false;
       throw error;

@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { machineHostResource } from '../../src/controllers/resources.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../src/runtime/finalizers.ts';
 import { isNotFound } from '../../src/runtime/kube-client.ts';
-import { splitKey } from '../../src/runtime/resources.ts';
+import { eventResource, resourcePath, secretResource, splitKey } from '../../src/runtime/resources.ts';
+import { hostsUsingSecret } from '../../src/controllers/watches.ts';
+import type { MachineHost } from '../../src/api/index.ts';
+import type { Informer } from '../../src/runtime/informer.ts';
 import { applyStatus } from '../../src/runtime/status.ts';
 import { createNamespace, deleteNamespace, testKubeConfig } from '../support/kube.ts';
 import { hosts, startHarness, type Harness } from '../support/runtime-harness.ts';
@@ -191,5 +194,57 @@ describe('controller runtime', () => {
     await waitFor('the slow reconcile to start', () => started);
     await h.stop();
     expect(finished).toBe(true);
+  });
+
+  it('re-enqueues the MachineHosts that use a Secret when the Secret changes', async () => {
+    const reconciled: string[] = [];
+    await harness(
+      () => async (key) => {
+        if (key.includes('/keyed-')) reconciled.push(splitKey(key).name);
+      },
+      {
+        watches: (manager, informer) => [
+          { informer: manager.informer(secretResource), map: hostsUsingSecret(informer as unknown as Informer<MachineHost>) },
+        ],
+      },
+    );
+    await api.client.create(`/apis/kubesmith.io/v1alpha1/namespaces/${namespace}/machinehosts`, {
+      apiVersion: 'kubesmith.io/v1alpha1',
+      kind: 'MachineHost',
+      metadata: { name: 'keyed-1' },
+      spec: { address: '192.0.2.1', user: 'root', sshKeySecretRef: { name: 'later-key', key: 'id' } },
+    });
+    await api.create('keyed-2');
+    await waitFor('both hosts reconciled once', () => reconciled.includes('keyed-1') && reconciled.includes('keyed-2'));
+    reconciled.length = 0;
+    await api.client.create(resourcePath(secretResource, namespace), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'later-key' },
+      stringData: { id: 'not a real key' },
+    });
+    await waitFor('the host using the Secret reconciled again', () => reconciled.includes('keyed-1'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(reconciled).not.toContain('keyed-2');
+  });
+
+  it('records Events and folds repeats into a series', async () => {
+    const h = await harness(() => async () => {});
+    const object = await api.create('evented');
+    const recorder = h.manager.events('test');
+    for (let i = 0; i < 3; i++) await recorder.record(object, machineHostResource, 'Warning', 'Unreachable', 'Connect', 'no route to host');
+    await recorder.record(object, machineHostResource, 'Normal', 'Connected', 'Connect', 'connected');
+    const { items } = await api.client.list<{
+      reason: string;
+      regarding: { name: string; uid: string };
+      series?: { count: number };
+      reportingController: string;
+    }>(resourcePath(eventResource, namespace));
+    const mine = items.filter((e) => e.regarding.name === 'evented');
+    expect(mine.map((e) => [e.reason, e.series?.count ?? 1]).sort()).toEqual([
+      ['Connected', 1],
+      ['Unreachable', 3],
+    ]);
+    expect(mine.every((e) => e.regarding.uid === object.metadata?.uid && e.reportingController === 'kubesmith.io/test')).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { API_VERSION } from '../../src/api/index.ts';
 import { machineHostResource } from '../../src/controllers/resources.ts';
-import type { Reconciler } from '../../src/runtime/controller.ts';
+import type { Reconciler, Watch } from '../../src/runtime/controller.ts';
 import type { Informer } from '../../src/runtime/informer.ts';
 import { KubeClient } from '../../src/runtime/kube-client.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
@@ -21,13 +21,20 @@ export async function startHarness(
   kc: KubeConfig,
   namespace: string,
   reconcile: (informer: Informer, manager: Manager) => Reconciler,
-  options: { concurrency?: number; rateLimit?: RateLimit } = {},
+  options: { concurrency?: number; rateLimit?: RateLimit; watches?: (manager: Manager, informer: Informer) => Watch[] } = {},
 ): Promise<Harness> {
   const log = createLogger('test');
   log.level = process.env.KUBESMITH_LOG_LEVEL ?? 'silent';
   const manager = new Manager({ kubeConfig: kc, log, identity: 'test', namespace, metrics: new Metrics(false) });
   const informer = manager.informer(machineHostResource);
-  manager.addController({ name: 'test', primary: informer, reconcile: reconcile(informer, manager), ...options });
+  manager.addController({
+    name: 'test',
+    primary: informer,
+    reconcile: reconcile(informer, manager),
+    concurrency: options.concurrency,
+    rateLimit: options.rateLimit,
+    watches: options.watches?.(manager, informer),
+  });
   await manager.start();
   return { manager, informer, stop: () => manager.shutdown() };
 }
