@@ -1,5 +1,6 @@
-// The local default environment: a management API server, kubesmith's CRDs, the operator, and a
-// sample cluster's objects. `up` leaves it running in the background; `down` removes it.
+// The local default environment: a management API server, kubesmith's CRDs, the operator, and three
+// test hosts (containers booting systemd and sshd) with their MachineHosts. `up` leaves it running
+// in the background; `down` removes it.
 //   node hack/dev-env.ts up|down|status
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { openSync } from 'node:fs';
 import { ensureBinaries, startManagementCluster } from '../test/support/management-cluster.ts';
 import { installCrds, repoRoot } from '../test/support/manifests.ts';
 import { isRunning, stopProcess } from '../test/support/processes.ts';
+import { startHosts } from '../test/support/hosts.ts';
 import { waitFor } from '../test/support/wait.ts';
 
 const stateDir = join(repoRoot, '.kubesmith-dev');
@@ -18,6 +20,8 @@ interface State {
   kubeconfig: string;
   kubectl: string;
   pids: { operator: number; cluster: number[] };
+  containers: string[];
+  network: string;
 }
 
 function readState(): State | undefined {
@@ -37,7 +41,8 @@ function explain(state: State) {
 kubesmith is running locally.
   export KUBECONFIG=${state.kubeconfig}
   alias kubectl=${state.kubectl}      # a kubectl matching the API server
-  kubectl get kubesmith -A             # every kubesmith resource, with conditions
+  kubectl get machinehosts -o wide     # the three test hosts, with their conditions
+  kubectl get kubesmith -A             # every kubesmith resource
   tail -f ${join(stateDir, 'operator.log')}
 Tear it down with: npm run dev:down`);
 }
@@ -52,8 +57,16 @@ async function up() {
   if (existing) await down();
   mkdirSync(stateDir, { recursive: true });
   const binDir = ensureBinaries();
-  console.log('starting the management API server (etcd + kube-apiserver on 127.0.0.1)');
-  const cluster = await startManagementCluster({ dir: join(stateDir, 'cluster'), binDir, detached: true });
+  execFileSync('bash', [join(repoRoot, 'hack', 'ensure-docker.sh')], { stdio: 'inherit' });
+  process.env.KUBESMITH_HOST_IMAGE = execFileSync('bash', [join(repoRoot, 'hack', 'build-host-image.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  console.log('starting three test hosts and the management API server (etcd + kube-apiserver on 127.0.0.1)');
+  const [hosts, cluster] = await Promise.all([
+    startHosts(3, { prefix: 'dev' }),
+    startManagementCluster({ dir: join(stateDir, 'cluster'), binDir, detached: true }),
+  ]);
   installCrds(binDir, cluster.kubeconfigPath);
   const log = openSync(join(stateDir, 'operator.log'), 'a');
   const operator = spawn(process.execPath, [join(repoRoot, 'src', 'main.ts'), `--probe-port=${probePort}`, '--probe-host=127.0.0.1'], {
@@ -66,20 +79,33 @@ async function up() {
     kubeconfig: cluster.kubeconfigPath,
     kubectl: join(binDir, 'kubectl'),
     pids: { operator: operator.pid!, cluster: cluster.pids },
+    containers: hosts.hosts.map((h) => h.container.getId()),
+    network: hosts.network.getName(),
   };
   writeFileSync(stateFile, JSON.stringify(state, null, 2));
-  console.log('operator started; applying config/samples/cluster-small.yaml');
-  kubectl(state, 'apply', '-f', join(repoRoot, 'config', 'samples', 'cluster-small.yaml'));
+  const manifest = [
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'dev-ssh' }, type: 'kubernetes.io/ssh-auth', stringData: { 'ssh-privatekey': hosts.keyPair.privateKey } },
+    ...hosts.hosts.map((h, i) => ({
+      apiVersion: 'kubesmith.io/v1alpha1',
+      kind: 'MachineHost',
+      metadata: { name: `dev-${i + 1}`, labels: { 'kubesmith.io/cluster': 'dev' } },
+      spec: { address: h.address, user: 'root', sshKeySecretRef: { name: 'dev-ssh', key: 'ssh-privatekey' } },
+    })),
+  ];
+  const manifestFile = join(stateDir, 'hosts.json');
+  writeFileSync(manifestFile, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifest }), { mode: 0o600 });
+  console.log('operator started; applying a Secret with the hosts\' SSH key and three MachineHosts');
+  kubectl(state, 'apply', '-f', manifestFile);
   await waitFor(
-    'the operator to report on every sample object',
+    'every MachineHost Ready',
     () => {
-      const out = kubectl(state, 'get', 'kubesmith', '-o', 'jsonpath={range .items[*]}{.status.observedGeneration}{"\\n"}{end}');
-      return out.trim().split('\n').length === 5 && !out.split('\n').slice(0, 5).includes('');
+      const out = kubectl(state, 'get', 'machinehosts', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}');
+      return out.trim().split('\n').filter((s) => s === 'True').length === 3;
     },
-    60_000,
-    500,
+    180_000,
+    1000,
   );
-  console.log(kubectl(state, 'get', 'kubesmith'));
+  console.log(kubectl(state, 'get', 'machinehosts', '-o', 'wide'));
   explain(state);
 }
 
@@ -90,8 +116,10 @@ async function down() {
     return;
   }
   for (const pid of allPids(state)) await stopProcess(pid);
+  for (const id of state.containers) execFileSync('docker', ['rm', '-f', '-v', id], { stdio: 'ignore' });
+  execFileSync('docker', ['network', 'rm', state.network], { stdio: 'ignore' });
   rmSync(stateDir, { recursive: true, force: true });
-  console.log('stopped the operator and the management API server; removed .kubesmith-dev/');
+  console.log('stopped the operator, the management API server and the test hosts; removed .kubesmith-dev/');
 }
 
 const command = process.argv[2];

@@ -9,7 +9,7 @@ import { Manager } from './runtime/manager.ts';
 
 const usage = `usage: kubesmith [--leader-elect] [--namespace NS] [--probe-port 8081] [--probe-host 0.0.0.0]
                  [--leader-election-namespace NS] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]
-                 [--shutdown-grace 30s]
+                 [--shutdown-grace 30s] [--host-recheck-interval 10m]
 The kubeconfig comes from KUBECONFIG, ~/.kube/config or the in-cluster service account.`;
 
 function seconds(value: string, flag: string): number {
@@ -33,6 +33,7 @@ async function main() {
       'renew-deadline': { type: 'string', default: '10s' },
       'retry-period': { type: 'string', default: '2s' },
       'shutdown-grace': { type: 'string', default: '30s' },
+      'host-recheck-interval': { type: 'string', default: '10m' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -61,7 +62,7 @@ async function main() {
         }
       : undefined,
   });
-  addControllers(manager);
+  addControllers(manager, { recheckIntervalMs: seconds(values['host-recheck-interval'], 'host-recheck-interval') });
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;

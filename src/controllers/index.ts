@@ -1,10 +1,11 @@
 import type { Manager } from '../runtime/manager.ts';
+import { addMachineHostController, type MachineHostControllerOptions } from './machine-host/index.ts';
 import { addNotImplementedController } from './not-implemented.ts';
-import { controlPlaneResource, machineHostResource, networkAddonResource, workerPoolResource } from './resources.ts';
+import { controlPlaneResource, networkAddonResource, workerPoolResource } from './resources.ts';
 
 /** Registers one controller per kind with the manager. */
-export function addControllers(manager: Manager): void {
-  addNotImplementedController(manager, machineHostResource, ['Reachable', 'PreflightPassed', 'Prepared', 'Ready']);
+export function addControllers(manager: Manager, machineHosts: MachineHostControllerOptions = {}): void {
+  addMachineHostController(manager, machineHosts);
   addNotImplementedController(manager, controlPlaneResource, [
     'HostsClaimed',
     'CertificatesReady',

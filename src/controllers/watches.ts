@@ -17,3 +17,28 @@ export function hostsUsingSecret(hosts: Informer<MachineHost>): (secret: Kuberne
       )
       .map(objectKey);
 }
+
+function identities(host: MachineHost): string[] {
+  const facts = host.status?.facts;
+  return [
+    facts?.productUUID && `uuid:${facts.productUUID}`,
+    facts?.machineID && `machine-id:${facts.machineID}`,
+    ...(facts?.macAddresses ?? []).map((m) => `mac:${m}`),
+    `hostname:${host.spec.hostname ?? host.metadata.name}`,
+  ].filter((x): x is string => Boolean(x));
+}
+
+/**
+ * A host's facts changing re-enqueues the other hosts of its namespace that share (or shared) an
+ * identity with it, so a duplicate is flagged on both, and cleared on both once fixed.
+ */
+export function hostsSharingIdentity(hosts: Informer<MachineHost>): (host: MachineHost) => string[] {
+  return (host) => {
+    const mine = new Set(identities(host));
+    return hosts
+      .list()
+      .filter((p) => p.metadata.namespace === host.metadata.namespace && p.metadata.uid !== host.metadata.uid)
+      .filter((p) => identities(p).some((id) => mine.has(id)))
+      .map(objectKey);
+  };
+}

@@ -2,7 +2,7 @@
 // a work queue and a bounded number of workers calling reconcile(key).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Informer } from './informer.ts';
+import type { Source } from './informer.ts';
 import type { Metrics } from './metrics.ts';
 import { objectKey } from './resources.ts';
 import { WorkQueue, type RateLimit } from './work-queue.ts';
@@ -21,14 +21,14 @@ export interface ReconcileContext {
 export type Reconciler = (key: string, ctx: ReconcileContext) => Promise<Result | void>;
 
 export interface Watch<T extends KubernetesObject = KubernetesObject> {
-  informer: Informer<T>;
+  informer: Source<T>;
   /** Keys of primary objects affected by a change to `object`. */
-  map: (object: T) => string[];
+  map(object: T): string[];
 }
 
 export interface ControllerOptions {
   name: string;
-  primary: Informer;
+  primary: Source;
   reconcile: Reconciler;
   watches?: Watch[];
   concurrency?: number;

@@ -10,6 +10,12 @@ import { objectKey, resourcePath, type Resource } from './resources.ts';
 export type InformerEvent = 'add' | 'update' | 'delete' | 'resync';
 export type InformerHandler<T> = (event: InformerEvent, object: T, old?: T) => void;
 
+/** What a controller needs of an informer. Methods, so a Source of a kind is a Source of objects. */
+export interface Source<T extends KubernetesObject = KubernetesObject> {
+  on(handler: InformerHandler<T>): void;
+  hasSynced(): Promise<void>;
+}
+
 export interface InformerOptions {
   /** Re-deliver every cached object this often, so a missed change heals itself. */
   resyncMs?: number;
@@ -18,7 +24,7 @@ export interface InformerOptions {
   namespace?: string;
 }
 
-export class Informer<T extends KubernetesObject = KubernetesObject> {
+export class Informer<T extends KubernetesObject = KubernetesObject> implements Source<T> {
   readonly resource: Resource;
   private readonly client: KubeClient;
   private readonly log: Logger;

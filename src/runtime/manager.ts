@@ -37,6 +37,7 @@ export class Manager {
   private readonly elector?: LeaderElector;
   private readonly stopping = new AbortController();
   private server?: Server;
+  private readonly shutdownHooks: (() => void | Promise<void>)[] = [];
   private leading?: Promise<void>;
 
   constructor(options: ManagerOptions) {
@@ -65,6 +66,11 @@ export class Manager {
 
   events(controller: string): EventRecorder {
     return new EventRecorder(this.client, `kubesmith.io/${controller}`, this.options.identity, this.log);
+  }
+
+  /** Runs after the controllers have stopped, to release what they held (connections, say). */
+  onShutdown(hook: () => void | Promise<void>): void {
+    this.shutdownHooks.push(hook);
   }
 
   addController(options: ControllerOptions): Controller {
@@ -124,6 +130,7 @@ export class Manager {
     this.stopping.abort();
     const clean = await this.stopControllers();
     if (!clean) this.log.warn('reconciles still running at the shutdown deadline');
+    for (const hook of this.shutdownHooks) await hook();
     await this.elector?.release();
     await this.leading;
     for (const informer of this.informers.values()) informer.stop();

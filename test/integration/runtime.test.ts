@@ -43,7 +43,7 @@ describe('controller runtime', () => {
     });
     await api.create('crud-1');
     await waitFor('a reconcile after create', () => seen.some((s) => s.exists && s.generation === 1));
-    await api.setAddress('crud-1', '192.0.2.2');
+    await api.setAddress('crud-1', '127.0.0.2');
     await waitFor('a reconcile after update', () => seen.some((s) => s.generation === 2));
     await api.delete('crud-1');
     await waitFor('a reconcile after delete', () => seen.some((s) => !s.exists));
@@ -68,7 +68,7 @@ describe('controller runtime', () => {
       { concurrency: 4 },
     );
     await api.create('burst');
-    for (let i = 0; i < 100; i++) await api.setAddress('burst', `192.0.2.${(i % 250) + 1}0`.slice(0, 12));
+    for (let i = 0; i < 100; i++) await api.setAddress('burst', `127.0.0.${(i % 250) + 1}`);
     const final = (await api.get('burst')).metadata?.generation;
     await waitFor('a reconcile of the last generation', () => lastGeneration === final);
     expect(maxActive).toBe(1);
@@ -123,16 +123,16 @@ describe('controller runtime', () => {
       );
     });
     expect(h).toBeTruthy();
-    await api.create('race', '192.0.2.1');
+    await api.create('race', '127.0.0.1');
     await waitFor('the reconcile to hold the old object', () => entered);
-    await api.setAddress('race', '192.0.2.99');
+    await api.setAddress('race', '127.0.0.99');
     release();
     const after = await waitFor('status written', async () => {
       const o = await api.get('race');
       return o.status ? o : undefined;
     });
-    expect(readAddress).toBe('192.0.2.1');
-    expect(after.spec.address).toBe('192.0.2.99');
+    expect(readAddress).toBe('127.0.0.1');
+    expect(after.spec.address).toBe('127.0.0.99');
     expect(after.status).toMatchObject({ observedGeneration: 1, conditions: [{ type: 'Ready', reason: 'Testing' }] });
   });
 
@@ -212,7 +212,7 @@ describe('controller runtime', () => {
       apiVersion: 'kubesmith.io/v1alpha1',
       kind: 'MachineHost',
       metadata: { name: 'keyed-1' },
-      spec: { address: '192.0.2.1', user: 'root', sshKeySecretRef: { name: 'later-key', key: 'id' } },
+      spec: { address: '127.0.0.1', user: 'root', sshKeySecretRef: { name: 'later-key', key: 'id' } },
     });
     await api.create('keyed-2');
     await waitFor('both hosts reconciled once', () => reconciled.includes('keyed-1') && reconciled.includes('keyed-2'));

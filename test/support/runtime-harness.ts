@@ -39,7 +39,8 @@ export async function startHarness(
   return { manager, informer, stop: () => manager.shutdown() };
 }
 
-export function hostObject(namespace: string, name: string, address = '192.0.2.1'): KubernetesObject & { spec: object } {
+// Loopback, and a key Secret that does not exist: a MachineHost controller watching these never connects anywhere.
+export function hostObject(namespace: string, name: string, address = '127.0.0.1'): KubernetesObject & { spec: object } {
   return {
     apiVersion: API_VERSION,
     kind: 'MachineHost',

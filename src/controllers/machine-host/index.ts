@@ -1,0 +1,43 @@
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { MachineHost } from '../../api/index.ts';
+import { SshPool, type PoolOptions } from '../../host/index.ts';
+import type { Manager } from '../../runtime/manager.ts';
+import { secretResource } from '../../runtime/resources.ts';
+import { machineHostResource } from '../resources.ts';
+import { hostsSharingIdentity, hostsUsingSecret } from '../watches.ts';
+import { reconcileMachineHost } from './reconciler.ts';
+
+export interface MachineHostControllerOptions {
+  recheckIntervalMs?: number;
+  retryMs?: number;
+  pool?: PoolOptions;
+  concurrency?: number;
+}
+
+/** Registers the MachineHost controller; returns its SSH pool, whose counters show what it cost. */
+export function addMachineHostController(manager: Manager, options: MachineHostControllerOptions = {}): SshPool {
+  const hosts = manager.informer<MachineHost>(machineHostResource);
+  const secrets = manager.informer<V1Secret & KubernetesObject>(secretResource);
+  const pool = new SshPool(options.pool);
+  manager.onShutdown(() => pool.dispose());
+  const deps = {
+    client: manager.client,
+    hosts,
+    secrets,
+    pool,
+    events: manager.events('machinehost'),
+    recheckIntervalMs: options.recheckIntervalMs ?? 10 * 60_000,
+    retryMs: options.retryMs ?? 15_000,
+  };
+  manager.addController({
+    name: 'machinehost',
+    primary: hosts,
+    concurrency: options.concurrency ?? 10,
+    watches: [
+      { informer: secrets, map: hostsUsingSecret(hosts) },
+      { informer: hosts, map: hostsSharingIdentity(hosts) },
+    ],
+    reconcile: (key, ctx) => reconcileMachineHost(deps, key, ctx),
+  });
+  return pool;
+}
