@@ -29,11 +29,14 @@ export interface MachineHostDeps {
   retryMs: number;
 }
 
-class MissingKeyError extends Error {
+export class MissingKeyError extends Error {
   readonly reason = 'SshKeySecretMissing';
 }
 
-function privateKey(deps: MachineHostDeps, namespace: string, ref: { name: string; key: string }): string {
+/** What building a host's SSH target needs: the Secrets holding its keys. */
+export type TargetDeps = Pick<MachineHostDeps, 'secrets'>;
+
+function privateKey(deps: TargetDeps, namespace: string, ref: { name: string; key: string }): string {
   const secret = deps.secrets.get(`${namespace}/${ref.name}`);
   if (!secret) throw new MissingKeyError(`Secret ${namespace}/${ref.name} does not exist; create it with the SSH private key under "${ref.key}"`);
   const value = secret.data?.[ref.key];
@@ -44,7 +47,8 @@ function privateKey(deps: MachineHostDeps, namespace: string, ref: { name: strin
   return Buffer.from(value, 'base64').toString('utf8');
 }
 
-function target(deps: MachineHostDeps, host: MachineHost): HostTarget {
+/** How to log in to a MachineHost; throws MissingKeyError when its key Secret is absent or incomplete. */
+export function target(deps: TargetDeps, host: MachineHost): HostTarget {
   const ns = host.metadata.namespace!;
   const { spec } = host;
   const key = privateKey(deps, ns, spec.sshKeySecretRef);
@@ -108,6 +112,11 @@ async function converge(deps: MachineHostDeps, host: MachineHost, out: Outcome, 
       }
       out.conditions.Prepared = { type: 'Prepared', status: 'Unknown', reason: 'Preparing', message: 'applying host preparation' };
       const changed = await applyPrep(session, plan, probe);
+      if (changed.length) {
+        // Facts describe the host as it is now: after changes, look once more.
+        const again = parseProbe((await session.check(PROBE_SCRIPT, { timeoutMs: 60_000 })).stdout);
+        out.status.facts = toFacts(again, os, clockOffsetMs);
+      }
       if (wasPrepared && changed.length) out.drift = changed;
       out.conditions.Prepared = { type: 'Prepared', status: 'True', reason: 'Prepared', message: plan.summary.join(', ') };
     },

@@ -1,0 +1,119 @@
+// Typed errors of the PKI library. Each one names the object it is about, what was expected and
+// what was found, so a condition message built from it tells a person what to change.
+
+/** Base class, so callers can tell PKI failures from everything else with one instanceof. */
+export class PkiError extends Error {
+  override name = 'PkiError';
+}
+
+/**
+ * The certificate set itself is wrong (unknown CA, duplicate name or file). Raised when the set is
+ * defined, that is when its module loads, so a typo never reaches a cluster. Every problem found is
+ * listed, not only the first.
+ */
+export class CertificateSetError extends PkiError {
+  override name = 'CertificateSetError';
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`certificate set is invalid:\n- ${problems.join('\n- ')}`);
+    this.problems = problems;
+  }
+}
+
+/** PEM text that is not what it should be: empty, another block type, or undecodable. */
+export class PemError extends PkiError {
+  override name = 'PemError';
+  /** What was being read, for example `tls.crt of Secret demo-ca`. */
+  readonly subject: string;
+
+  constructor(subject: string, problem: string, options?: ErrorOptions) {
+    super(`${subject}: ${problem}`, options);
+    this.subject = subject;
+  }
+}
+
+/** A key kubesmith cannot sign with or check: Ed25519, RSA-PSS, an unusual curve, a short RSA key. */
+export class UnsupportedKeyError extends PkiError {
+  override name = 'UnsupportedKeyError';
+  readonly subject: string;
+  readonly found: string;
+
+  constructor(subject: string, found: string) {
+    super(`${subject}: ${found} keys are not supported; use RSA (2048 bits or more) or ECDSA P-256/P-384`);
+    this.subject = subject;
+    this.found = found;
+  }
+}
+
+export type AuthorityProblemReason =
+  | 'CertificateUnreadable'
+  | 'KeyUnreadable'
+  | 'NotACertificateAuthority'
+  | 'KeyMismatch'
+  | 'Expired'
+  | 'NotYetValid';
+
+export interface AuthorityProblem {
+  reason: AuthorityProblemReason;
+  message: string;
+}
+
+/** A CA supplied by the user (or read back from a Secret) that cannot be used to sign. */
+export class AuthorityLoadError extends PkiError {
+  override name = 'AuthorityLoadError';
+  /** Name of the CA in the certificate set, for example `ca` or `etcd/ca`. */
+  readonly authority: string;
+  readonly problems: readonly AuthorityProblem[];
+
+  constructor(authority: string, problems: readonly AuthorityProblem[], options?: ErrorOptions) {
+    super(`CA ${authority} cannot be used: ${problems.map((p) => p.message).join('; ')}`, options);
+    this.authority = authority;
+    this.problems = problems;
+  }
+
+  get reasons(): AuthorityProblemReason[] {
+    return this.problems.map((p) => p.reason);
+  }
+}
+
+/** A Secret that lacks the keys the Cluster API conventions require. */
+export class SecretDataError extends PkiError {
+  override name = 'SecretDataError';
+  readonly secretName: string;
+  readonly missingKeys: readonly string[];
+
+  constructor(secretName: string, missingKeys: readonly string[], expectedKeys: readonly string[]) {
+    const list = (keys: readonly string[]) => keys.map((k) => `"${k}"`).join(' and ');
+    super(
+      `Secret ${secretName} lacks ${list(missingKeys)}; following Cluster API's conventions it must hold ${list(expectedKeys)}`,
+    );
+    this.secretName = secretName;
+    this.missingKeys = missingKeys;
+  }
+}
+
+/** Cluster or host facts that a certificate cannot be built from, such as a malformed service CIDR. */
+export class InvalidFactsError extends PkiError {
+  override name = 'InvalidFactsError';
+}
+
+/** A certificate asked to be issued by a CA other than the one its spec names. */
+export class WrongAuthorityError extends PkiError {
+  override name = 'WrongAuthorityError';
+}
+
+/** A stored key pair whose public half does not belong to its private half. */
+export class KeyPairMismatchError extends PkiError {
+  override name = 'KeyPairMismatchError';
+}
+
+/** Rendering a host's files without some certificate or key they need: a bug in the caller. */
+export class MissingMaterialError extends PkiError {
+  override name = 'MissingMaterialError';
+}
+
+/** A kubeconfig that cannot be read, or lacks the embedded certificates kubesmith writes. */
+export class InvalidKubeconfigError extends PkiError {
+  override name = 'InvalidKubeconfigError';
+}

@@ -1,0 +1,115 @@
+// A MachineHost controller in this process, watching one namespace, over real test hosts.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { API_VERSION, type MachineHost } from '../../src/api/index.ts';
+import { addMachineHostController, type MachineHostControllerOptions } from '../../src/controllers/machine-host/index.ts';
+import { machineHostResource } from '../../src/controllers/resources.ts';
+import type { SshPool } from '../../src/host/index.ts';
+import { KubeClient } from '../../src/runtime/kube-client.ts';
+import { createLogger } from '../../src/runtime/logger.ts';
+import { Manager } from '../../src/runtime/manager.ts';
+import { Metrics } from '../../src/runtime/metrics.ts';
+import { eventResource, resourcePath, secretResource } from '../../src/runtime/resources.ts';
+import type { TestHost } from './hosts.ts';
+import { waitFor } from './wait.ts';
+
+export interface MachineHostEnv {
+  manager: Manager;
+  pool: SshPool;
+  client: KubeClient;
+  stop(): Promise<void>;
+}
+
+export async function startMachineHostController(
+  kc: KubeConfig,
+  namespace: string,
+  options: MachineHostControllerOptions = {},
+): Promise<MachineHostEnv> {
+  const log = createLogger('e2e');
+  log.level = process.env.KUBESMITH_LOG_LEVEL ?? 'silent';
+  const manager = new Manager({ kubeConfig: kc, log, identity: 'e2e', namespace, metrics: new Metrics(false) });
+  const pool = addMachineHostController(manager, { retryMs: 500, ...options });
+  await manager.start();
+  return { manager, pool, client: manager.client, stop: () => manager.shutdown() };
+}
+
+export async function createKeySecret(client: KubeClient, namespace: string, name: string, privateKey: string): Promise<void> {
+  await client.create(resourcePath(secretResource, namespace), {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name },
+    type: 'kubernetes.io/ssh-auth',
+    stringData: { 'ssh-privatekey': privateKey },
+  });
+}
+
+export async function createMachineHost(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  host: TestHost,
+  spec: Partial<MachineHost['spec']> = {},
+): Promise<void> {
+  await client.create(resourcePath(machineHostResource, namespace), {
+    apiVersion: API_VERSION,
+    kind: 'MachineHost',
+    metadata: { name },
+    spec: { address: host.address, user: 'root', sshKeySecretRef: { name: 'ssh-key', key: 'ssh-privatekey' }, ...spec },
+  });
+}
+
+export function getMachineHost(client: KubeClient, namespace: string, name: string): Promise<MachineHost> {
+  return client.get<MachineHost>(resourcePath(machineHostResource, namespace, name));
+}
+
+export function condition(host: MachineHost, type: string) {
+  return host.status?.conditions?.find((c) => c.type === type);
+}
+
+/** Waits until the condition has the status (and reason, if given); returns the host. */
+export async function waitForCondition(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  type: string,
+  status: string,
+  reason?: string,
+  timeoutMs = 90_000,
+): Promise<MachineHost> {
+  let last: MachineHost | undefined;
+  try {
+    return await waitFor(
+      `${name} ${type}=${status}${reason ? ` (${reason})` : ''}`,
+      async () => {
+        last = await getMachineHost(client, namespace, name);
+        const c = condition(last, type);
+        return c?.status === status && (!reason || c.reason === reason) ? last : undefined;
+      },
+      timeoutMs,
+      100,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; conditions were ${JSON.stringify(last?.status?.conditions)}`, { cause: error });
+  }
+}
+
+export interface EventView {
+  reason: string;
+  type: string;
+  note: string;
+  regarding: { name: string };
+  series?: { count: number };
+}
+
+export async function eventsFor(client: KubeClient, namespace: string, name: string): Promise<EventView[]> {
+  const { items } = await client.list<EventView>(resourcePath(eventResource, namespace));
+  return items.filter((e) => e.regarding.name === name);
+}
+
+/** Triggers a reconcile without changing spec, the way a person's `kubectl annotate` would. */
+export async function nudge(client: KubeClient, namespace: string, name: string): Promise<void> {
+  await client.patch(
+    resourcePath(machineHostResource, namespace, name),
+    { metadata: { annotations: { 'kubesmith.io/nudge': String(Date.now()) } } },
+    'application/merge-patch+json',
+  );
+}
