@@ -8,7 +8,8 @@ import { isNotFound } from '../../src/runtime/kube-client.ts';
 import { eventResource, resourcePath, secretResource, splitKey } from '../../src/runtime/resources.ts';
 import { hostsUsingSecret } from '../../src/controllers/watches.ts';
 import type { MachineHost } from '../../src/api/index.ts';
-import type { Informer } from '../../src/runtime/informer.ts';
+import { Informer } from '../../src/runtime/informer.ts';
+import { createLogger } from '../../src/runtime/logger.ts';
 import { applyStatus } from '../../src/runtime/status.ts';
 import { createNamespace, deleteNamespace, testKubeConfig } from '../support/kube.ts';
 import { hosts, startHarness, type Harness } from '../support/runtime-harness.ts';
@@ -246,5 +247,23 @@ describe('controller runtime', () => {
       ['Unreachable', 3],
     ]);
     expect(mine.every((e) => e.regarding.uid === object.metadata?.uid && e.reportingController === 'kubesmith.io/test')).toBe(true);
+  });
+
+  it('re-delivers every cached object at each resync, without a change on the server', async () => {
+    await api.create('resync-a');
+    await api.create('resync-b');
+    const informer = new Informer(api.client, machineHostResource, createLogger('test'), { namespace, resyncMs: 300 });
+    const resynced = new Map<string, number>();
+    informer.on((event, object) => {
+      if (event === 'resync') resynced.set(object.metadata!.name!, (resynced.get(object.metadata!.name!) ?? 0) + 1);
+    });
+    informer.start();
+    try {
+      await informer.hasSynced();
+      await waitFor('two resyncs of both objects', () => (resynced.get('resync-a') ?? 0) >= 2 && (resynced.get('resync-b') ?? 0) >= 2);
+      expect(informer.stats.lists).toBe(1);
+    } finally {
+      informer.stop();
+    }
   });
 });
