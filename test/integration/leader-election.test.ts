@@ -63,7 +63,7 @@ describe('leader election', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(b.proc.reconciled('first')).toBe(false);
     expect(b.proc.logged('became leader')).toBeUndefined();
-    expect((await get(a.port, '/metrics')).text).toMatch(/controller_runtime_reconcile_total\{controller="machinehost",result="success"\} [1-9]/);
+    expect((await get(a.port, '/metrics')).text).toMatch(/controller_runtime_reconcile_total\{controller="machinehost",result="(success|requeue_after)"\} [1-9]/);
     expect((await get(a.port, '/metrics')).text).toContain('leader_election_master_status{name="kubesmith-leader"} 1');
     expect((await get(b.port, '/metrics')).text).toContain('leader_election_master_status{name="kubesmith-leader"} 0');
 

@@ -140,6 +140,17 @@ function recordFailure(out: Outcome, error: Error & { reason?: string }) {
   }
 }
 
+/**
+ * How soon to try again. A missing Secret is not polled: creating it re-enqueues the host. Errors
+ * that wait for a person (a changed host key, a refused key, sudo) are retried at a slower pace
+ * than a host that is down or a connection that broke.
+ */
+function retryAfter(deps: MachineHostDeps, error: HostError | MissingKeyError): Result {
+  if (error instanceof MissingKeyError) return {};
+  if (CONNECTION_REASONS.has(error.reason) && error.reason !== 'HostUnreachable') return { requeueAfterMs: Math.max(deps.retryMs, 60_000) };
+  return { requeueAfterMs: deps.retryMs };
+}
+
 export async function reconcileMachineHost(deps: MachineHostDeps, key: string, ctx: ReconcileContext): Promise<Result | void> {
   const host = deps.hosts.get(key);
   if (!host || host.metadata.deletionTimestamp) return;
@@ -162,7 +173,7 @@ export async function reconcileMachineHost(deps: MachineHostDeps, key: string, c
     } catch (error) {
       if (error instanceof HostError || error instanceof MissingKeyError) {
         recordFailure(out, error);
-        result = { requeueAfterMs: deps.retryMs };
+        result = retryAfter(deps, error);
         if (error instanceof HostError && error.reason === 'HostKeyMismatch') {
           await deps.events.record(host, machineHostResource, 'Warning', 'HostKeyMismatch', 'Connect', error.message);
         }
