@@ -97,6 +97,10 @@ export const machineHostStatus = z.object({
   conditions,
   hostKey: z.string().optional().describe('The host key line seen at first contact, pinned from then on.'),
   hostKeyFingerprint: z.string().optional().describe('SHA-256 fingerprint of the pinned host key.'),
+  bastionHostKey: z
+    .string()
+    .optional()
+    .describe('The bastion host key line seen at first contact when spec.bastion.hostKey is absent, pinned from then on.'),
   facts: hostFactsSchema.optional(),
   consumerRef: localObjectRef
     .extend({ kind: z.enum(['ControlPlane', 'WorkerPool']).describe('Kind of the claiming object.') })

@@ -63,7 +63,7 @@ export function target(deps: TargetDeps, host: MachineHost): HostTarget {
       port: spec.bastion.port,
       user: spec.bastion.user,
       privateKey: spec.bastion.sshKeySecretRef ? privateKey(deps, ns, spec.bastion.sshKeySecretRef) : key,
-      hostKey: spec.bastion.hostKey,
+      hostKey: spec.bastion.hostKey ?? host.status?.bastionHostKey,
     },
   };
 }
@@ -82,6 +82,9 @@ async function converge(deps: MachineHostDeps, host: MachineHost, out: Outcome, 
     target(deps, host),
     async (session) => {
       if (!host.spec.hostKey && !host.status?.hostKey) out.status.hostKey = session.hostKey.line;
+      if (host.spec.bastion && !host.spec.bastion.hostKey && !host.status?.bastionHostKey) {
+        out.status.bastionHostKey = session.bastionHostKey?.line;
+      }
       out.status.hostKeyFingerprint = session.hostKey.fingerprint;
       const before = Date.now();
       const { stdout } = await session.check(PROBE_SCRIPT, { timeoutMs: 60_000 });
@@ -157,7 +160,12 @@ export async function reconcileMachineHost(deps: MachineHostDeps, key: string, c
   const out: Outcome = {
     conditions: initialConditions(),
     // consumerRef belongs to the controller that claims the host; this one never writes it.
-    status: { hostKey: host.status?.hostKey, hostKeyFingerprint: host.status?.hostKeyFingerprint, facts: host.status?.facts },
+    status: {
+      hostKey: host.status?.hostKey,
+      hostKeyFingerprint: host.status?.hostKeyFingerprint,
+      bastionHostKey: host.spec.bastion ? host.status?.bastionHostKey : undefined,
+      facts: host.status?.facts,
+    },
     changes: [],
     drift: [],
   };

@@ -1,0 +1,59 @@
+// A MachineHost reached through a bastion: both host keys recorded and pinned, the connection
+// really going through the jump host, and a changed bastion key refused.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHosts, type TestHost, type TestHosts } from '../../support/hosts.ts';
+import { createNamespace, deleteNamespace, testKubeConfig } from '../../support/kube.ts';
+import {
+  createKeySecret,
+  createMachineHost,
+  nudge,
+  startMachineHostController,
+  waitForCondition,
+  type MachineHostEnv,
+} from '../../support/machine-host-env.ts';
+
+const kc = testKubeConfig();
+let namespace: string;
+let test: TestHosts;
+let env: MachineHostEnv;
+let jump: TestHost;
+let inner: TestHost;
+const keyLine = (line: string) => line.split(' ').slice(0, 2).join(' ');
+
+beforeAll(async () => {
+  namespace = await createNamespace(kc, 'bastion');
+  [test, env] = await Promise.all([startHosts(2, { prefix: 'jump' }), startMachineHostController(kc, namespace)]);
+  [jump, inner] = test.hosts as [TestHost, TestHost];
+  await createKeySecret(env.client, namespace, 'ssh-key', test.keyPair.privateKey);
+});
+afterAll(async () => {
+  await env?.stop();
+  await test?.stop();
+  await deleteNamespace(kc, namespace);
+});
+
+describe('MachineHost behind a bastion', () => {
+  it('prepares the host through the jump host, recording and pinning both host keys', async () => {
+    await createMachineHost(env.client, namespace, 'inner', inner, { bastion: { address: jump.address, port: 22, user: 'root' } });
+    const mh = await waitForCondition(env.client, namespace, 'inner', 'Ready', 'True');
+    expect(mh.status?.hostKey).toBe(keyLine(inner.hostKey));
+    expect(mh.status?.bastionHostKey).toBe(keyLine(jump.hostKey));
+    // The pooled connection is still open: sshd on the host sees it coming from the jump host.
+    const peers = (await inner.run("ss -Htn state established '( sport = :22 )' | awk '{print $4}'")).stdout;
+    expect(peers).toContain(`${jump.address}:`);
+    expect((await inner.run('cat /etc/hostname')).stdout.trim()).toBe('inner');
+  });
+
+  it('refuses a bastion whose key changed, and touches nothing behind it', async () => {
+    const pinned = keyLine(jump.hostKey);
+    env.pool.close();
+    jump = await test.recreate(jump);
+    expect(keyLine(jump.hostKey)).not.toBe(pinned);
+    await inner.run('sysctl -w net.ipv4.ip_forward=0');
+    await nudge(env.client, namespace, 'inner');
+    const refused = await waitForCondition(env.client, namespace, 'inner', 'Reachable', 'False', 'HostKeyMismatch');
+    expect(refused.status?.conditions?.find((c) => c.type === 'Reachable')?.message).toContain(jump.address);
+    expect(refused.status?.bastionHostKey).toBe(pinned);
+    expect((await inner.run('sysctl -n net.ipv4.ip_forward')).stdout.trim()).toBe('0');
+  });
+});
