@@ -207,7 +207,12 @@ export async function reconcileMachineHost(deps: MachineHostDeps, key: string, c
     observedGeneration: unexpected ? host.status?.observedGeneration : generation,
     conditions: (conditions ?? []).filter((c) => (OWNED as readonly string[]).includes(c.type)),
   };
-  await applyStatus(deps.client, machineHostResource, host, JSON.parse(JSON.stringify(status)), 'kubesmith-machinehost');
+  try {
+    await applyStatus(deps.client, machineHostResource, host, JSON.parse(JSON.stringify(status)), 'kubesmith-machinehost');
+  } catch (error) {
+    // Both failures matter: the reconcile's own, and that its status could not be written.
+    throw unexpected ? new AggregateError([unexpected, error], `reconcile failed and so did its status write: ${String(error)}`) : error;
+  }
   ctx.log.debug({ ready: inputs.at(-1)?.status }, 'status set');
   if (unexpected) throw unexpected;
   return result;

@@ -88,6 +88,14 @@ describe('MachineHost faults', () => {
     expect(await prepared(host(4))).toBe(true);
   });
 
+  it('leaves a paused host alone', async () => {
+    await createMachineHost(env.client, namespace, 'paused', host(5), { paused: true });
+    const mh = await waitForCondition(env.client, namespace, 'paused', 'Ready', 'Unknown', 'Paused');
+    expect(mh.status?.hostKey).toBeUndefined();
+    expect(await prepared(host(5))).toBe(false);
+    await env.client.delete(`/apis/kubesmith.io/v1alpha1/namespaces/${namespace}/machinehosts/paused`);
+  });
+
   it('reports an unreachable host while it is down and recovers when it is back', async () => {
     await createMachineHost(env.client, namespace, 'flaky', host(5));
     await waitForCondition(env.client, namespace, 'flaky', 'Ready', 'True');
