@@ -81,6 +81,18 @@ describe('MachineHost faults', () => {
     expect(await prepared(host(3))).toBe(false);
   });
 
+  it('fails preflight while a Kubernetes port is taken, changes nothing, and passes once it is free', async () => {
+    await host(3).run('systemd-run --unit=busy-port socat TCP-LISTEN:6443,reuseaddr,fork SYSTEM:true');
+    await createMachineHost(env.client, namespace, 'busy-port', host(3));
+    const mh = await waitForCondition(env.client, namespace, 'busy-port', 'PreflightPassed', 'False', 'ChecksFailed');
+    expect(mh.status?.conditions?.find((c) => c.type === 'PreflightPassed')?.message).toContain('port 6443 already in use');
+    expect(mh.status?.conditions?.find((c) => c.type === 'Prepared')).toMatchObject({ status: 'Unknown', reason: 'WaitingForPreflight' });
+    expect(await prepared(host(3))).toBe(false);
+    await host(3).run('systemctl stop busy-port');
+    await nudge(env.client, namespace, 'busy-port');
+    await waitForCondition(env.client, namespace, 'busy-port', 'Ready', 'True');
+  });
+
   it('prepares through passwordless sudo for a non-root user', async () => {
     await addSudoUser(host(4), 'deploy');
     await createMachineHost(env.client, namespace, 'sudo-ok', host(4), { user: 'deploy' });
