@@ -12,9 +12,9 @@ import { isRunning, stopProcess } from '../test/support/processes.ts';
 import { startHosts } from '../test/support/hosts.ts';
 import { waitFor } from '../test/support/wait.ts';
 
-const stateDir = join(repoRoot, '.kubesmith-dev');
+// KUBESMITH_DEV_DIR lets a test run its own environment without touching a developer's.
+const stateDir = process.env.KUBESMITH_DEV_DIR ?? join(repoRoot, '.kubesmith-dev');
 const stateFile = join(stateDir, 'state.json');
-const probePort = 18081;
 
 interface State {
   kubeconfig: string;
@@ -69,7 +69,7 @@ async function up() {
   ]);
   installCrds(binDir, cluster.kubeconfigPath);
   const log = openSync(join(stateDir, 'operator.log'), 'a');
-  const operator = spawn(process.execPath, [join(repoRoot, 'src', 'main.ts'), `--probe-port=${probePort}`, '--probe-host=127.0.0.1'], {
+  const operator = spawn(process.execPath, [join(repoRoot, 'src', 'main.ts'), '--probe-port=0', '--probe-host=127.0.0.1'], {
     env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath },
     stdio: ['ignore', log, log],
     detached: true,
@@ -119,7 +119,7 @@ async function down() {
   for (const id of state.containers) execFileSync('docker', ['rm', '-f', '-v', id], { stdio: 'ignore' });
   execFileSync('docker', ['network', 'rm', state.network], { stdio: 'ignore' });
   rmSync(stateDir, { recursive: true, force: true });
-  console.log('stopped the operator, the management API server and the test hosts; removed .kubesmith-dev/');
+  console.log(`stopped the operator, the management API server and the test hosts; removed ${stateDir}`);
 }
 
 const command = process.argv[2];
