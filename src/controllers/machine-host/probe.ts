@@ -10,7 +10,8 @@ export const MANAGED_FILES = {
 export const SYSCTLS = ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables', 'net.ipv4.ip_forward'] as const;
 export const MODULES = ['overlay', 'br_netfilter'] as const;
 const TIME_SYNC_UNITS = ['chrony', 'chronyd', 'systemd-timesyncd', 'ntpsec', 'ntp'];
-const PORTS = [6443, 2379, 2380, 10250, 10257, 10259];
+/** kube-apiserver, etcd client and peer, kubelet, kube-controller-manager, kube-scheduler. */
+export const KUBERNETES_PORTS = [6443, 2379, 2380, 10250, 10257, 10259];
 
 // A module counts as present when the kernel shows it in /sys/module or shows what it provides
 // (built-in modules need not appear in /sys/module, and some kernels cannot load modules at all).
@@ -124,4 +125,3 @@ export function parseProbe(stdout: string): Probe {
   };
 }
 
-export const KUBERNETES_PORTS = PORTS;
