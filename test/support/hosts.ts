@@ -26,8 +26,11 @@ export interface KeyPair {
 }
 
 export function generateKeyPair(comment = 'kubesmith-test'): KeyPair {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey: pair.private, publicKey: pair.public };
+  // About 1 in 250 ed25519 keys from ssh2's generator cannot be parsed back (ssh2 issue 1513).
+  for (;;) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error)) return { privateKey: pair.private, publicKey: pair.public };
+  }
 }
 
 export interface TestHost {

@@ -10,7 +10,7 @@ import { Manager } from '../../src/runtime/manager.ts';
 import { Metrics } from '../../src/runtime/metrics.ts';
 import { eventResource, resourcePath, secretResource } from '../../src/runtime/resources.ts';
 import type { TestHost } from './hosts.ts';
-import { waitFor } from './wait.ts';
+import { nudgeObject, waitForObjectCondition } from './object-conditions.ts';
 
 export interface MachineHostEnv {
   manager: Manager;
@@ -66,7 +66,7 @@ export function condition(host: MachineHost, type: string) {
 }
 
 /** Waits until the condition has the status (and reason, if given); returns the host. */
-export async function waitForCondition(
+export function waitForCondition(
   client: KubeClient,
   namespace: string,
   name: string,
@@ -75,21 +75,7 @@ export async function waitForCondition(
   reason?: string,
   timeoutMs = 90_000,
 ): Promise<MachineHost> {
-  let last: MachineHost | undefined;
-  try {
-    return await waitFor(
-      `${name} ${type}=${status}${reason ? ` (${reason})` : ''}`,
-      async () => {
-        last = await getMachineHost(client, namespace, name);
-        const c = condition(last, type);
-        return c?.status === status && (!reason || c.reason === reason) ? last : undefined;
-      },
-      timeoutMs,
-      100,
-    );
-  } catch (error) {
-    throw new Error(`${(error as Error).message}; conditions were ${JSON.stringify(last?.status?.conditions)}`, { cause: error });
-  }
+  return waitForObjectCondition(() => getMachineHost(client, namespace, name), name, type, status, reason, timeoutMs, 100);
 }
 
 export interface EventView {
@@ -105,11 +91,6 @@ export async function eventsFor(client: KubeClient, namespace: string, name: str
   return items.filter((e) => e.regarding.name === name);
 }
 
-/** Triggers a reconcile without changing spec, the way a person's `kubectl annotate` would. */
-export async function nudge(client: KubeClient, namespace: string, name: string): Promise<void> {
-  await client.patch(
-    resourcePath(machineHostResource, namespace, name),
-    { metadata: { annotations: { 'kubesmith.io/nudge': String(Date.now()) } } },
-    'application/merge-patch+json',
-  );
+export function nudge(client: KubeClient, namespace: string, name: string): Promise<void> {
+  return nudgeObject(client, machineHostResource, namespace, name);
 }

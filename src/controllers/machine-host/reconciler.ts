@@ -1,6 +1,7 @@
 // The MachineHost reconcile: credentials, connect (host key pinned or recorded), probe, preflight,
 // prep; status written once at the end whatever happened, with every condition set.
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import ssh2 from 'ssh2';
 import type { MachineHost, MachineHostStatus } from '../../api/index.ts';
 import { HostError, type HostChange, type HostTarget, type SshPool } from '../../host/index.ts';
 import { selectOs, type OperatingSystem } from '../../host/os/index.ts';
@@ -29,8 +30,13 @@ export interface MachineHostDeps {
   retryMs: number;
 }
 
+/** The key Secret is absent, lacks the key, or holds something that is not a usable private key. */
 export class MissingKeyError extends Error {
-  readonly reason = 'SshKeySecretMissing';
+  readonly reason: 'SshKeySecretMissing' | 'SshKeyInvalid';
+  constructor(message: string, reason: MissingKeyError['reason'] = 'SshKeySecretMissing') {
+    super(message);
+    this.reason = reason;
+  }
 }
 
 /** What building a host's SSH target needs: the Secrets holding its keys. */
@@ -44,10 +50,20 @@ function privateKey(deps: TargetDeps, namespace: string, ref: { name: string; ke
     const keys = Object.keys(secret.data ?? {});
     throw new MissingKeyError(`Secret ${namespace}/${ref.name} has no key "${ref.key}" (it has: ${keys.join(', ') || 'none'})`);
   }
-  return Buffer.from(value, 'base64').toString('utf8');
+  const key = Buffer.from(value, 'base64').toString('utf8');
+  // Checked here so a bad key gets its own reason instead of surfacing as a failed login.
+  const parsed = ssh2.utils.parseKey(key);
+  if (parsed instanceof Error) {
+    throw new MissingKeyError(
+      `"${ref.key}" in Secret ${namespace}/${ref.name} is not a usable private key (${parsed.message}); ` +
+        'put an unencrypted OpenSSH or PEM private key there',
+      'SshKeyInvalid',
+    );
+  }
+  return key;
 }
 
-/** How to log in to a MachineHost; throws MissingKeyError when its key Secret is absent or incomplete. */
+/** How to log in to a MachineHost; throws MissingKeyError when its key Secret is absent, incomplete or unusable. */
 export function target(deps: TargetDeps, host: MachineHost): HostTarget {
   const ns = host.metadata.namespace!;
   const { spec } = host;

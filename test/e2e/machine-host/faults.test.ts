@@ -49,6 +49,16 @@ describe('MachineHost faults', () => {
     expect(await prepared(host(0))).toBe(false);
   });
 
+  it('says when the key Secret holds something that is not a private key, without connecting', async () => {
+    await createKeySecret(env.client, namespace, 'garbled-key', 'not a key at all');
+    await createMachineHost(env.client, namespace, 'garbled', host(0), { sshKeySecretRef: { name: 'garbled-key', key: 'ssh-privatekey' } });
+    const mh = await waitForCondition(env.client, namespace, 'garbled', 'Reachable', 'False', 'SshKeyInvalid');
+    expect(mh.status?.conditions?.find((c) => c.type === 'Reachable')?.message).toContain(
+      `"ssh-privatekey" in Secret ${namespace}/garbled-key is not a usable private key`,
+    );
+    expect(mh.status?.hostKey).toBeUndefined();
+  });
+
   it('waits for a missing key Secret and recovers, without a restart, once it exists', async () => {
     await createMachineHost(env.client, namespace, 'late-key', host(1), { sshKeySecretRef: { name: 'late', key: 'ssh-privatekey' } });
     const waiting = await waitForCondition(env.client, namespace, 'late-key', 'Reachable', 'False', 'SshKeySecretMissing');

@@ -1,0 +1,85 @@
+// Claiming MachineHosts for a ControlPlane. A claim is `status.consumerRef` on the MachineHost,
+// written by a server-side apply whose field manager is unique to the claiming ControlPlane and is
+// not forced: if another owner's manager already holds the field, the API server answers 409 and
+// the host stays theirs, even when this controller's cache had not seen their claim yet.
+import type { ControlPlane, MachineHost } from '../../api/index.ts';
+import { findCondition } from '../../runtime/conditions.ts';
+import { APPLY_PATCH, isConflict, type KubeClient } from '../../runtime/kube-client.ts';
+import { apiVersionOf, resourcePath } from '../../runtime/resources.ts';
+import { matchesSelector } from '../label-selector.ts';
+import { machineHostResource } from '../resources.ts';
+
+export interface ClaimPlan {
+  /** Hosts this ControlPlane holds, or will once the claims are written, in member order. */
+  members: MachineHost[];
+  /** Of those, the ones not claimed yet. */
+  toClaim: MachineHost[];
+  /** How many more Ready matching hosts are needed; 0 when there are enough. */
+  missing: number;
+  /** Hosts held beyond spec.replicas, last by name first: to leave the cluster and be given back. */
+  surplus: MachineHost[];
+}
+
+export function ownsHost(cp: ControlPlane, host: MachineHost): boolean {
+  const ref = host.status?.consumerRef;
+  return ref?.kind === 'ControlPlane' && ref.name === cp.metadata.name;
+}
+
+function claimable(cp: ControlPlane, host: MachineHost): boolean {
+  return (
+    !host.status?.consumerRef &&
+    !host.metadata.deletionTimestamp &&
+    findCondition(host.status?.conditions, 'Ready')?.status === 'True' &&
+    matchesSelector(cp.spec.hostSelector, host.metadata.labels)
+  );
+}
+
+const byName = (a: MachineHost, b: MachineHost) => a.metadata.name!.localeCompare(b.metadata.name!);
+
+/**
+ * Hosts already held come first, then free Ready matching hosts by name. Nothing new is claimed
+ * until there are enough: two control planes waiting on the same pool never each hold part of it.
+ * Holding more than spec.replicas, the hosts last by name are the surplus.
+ */
+export function planClaims(cp: ControlPlane, hosts: readonly MachineHost[]): ClaimPlan {
+  const inNamespace = hosts.filter((h) => h.metadata.namespace === cp.metadata.namespace);
+  const held = inNamespace.filter((h) => ownsHost(cp, h)).sort(byName);
+  const wanted = cp.spec.replicas;
+  if (held.length >= wanted) return { members: held.slice(0, wanted), toClaim: [], missing: 0, surplus: held.slice(wanted).reverse() };
+  const free = inNamespace.filter((h) => claimable(cp, h)).sort(byName);
+  const missing = Math.max(0, wanted - held.length - free.length);
+  if (missing > 0) return { members: held, toClaim: [], missing, surplus: [] };
+  const toClaim = free.slice(0, Math.max(0, wanted - held.length));
+  return { members: [...held, ...toClaim].sort(byName), toClaim, missing: 0, surplus: [] };
+}
+
+export function claimFieldManager(cp: ControlPlane): string {
+  return `kubesmith-controlplane-${cp.metadata.name}`.slice(0, 128);
+}
+
+function applyConsumer(client: KubeClient, cp: ControlPlane, host: MachineHost, consumerRef: object | undefined, force: boolean) {
+  const body = {
+    apiVersion: apiVersionOf(machineHostResource),
+    kind: 'MachineHost',
+    metadata: { name: host.metadata.name, namespace: host.metadata.namespace },
+    status: consumerRef ? { consumerRef } : {},
+  };
+  const path = resourcePath(machineHostResource, host.metadata.namespace, host.metadata.name, 'status');
+  return client.patch<MachineHost>(path, body, APPLY_PATCH, { fieldManager: claimFieldManager(cp), force });
+}
+
+/** Claims the host; false when another owner got there first. */
+export async function claimHost(client: KubeClient, cp: ControlPlane, host: MachineHost): Promise<boolean> {
+  try {
+    const updated = await applyConsumer(client, cp, host, { kind: 'ControlPlane', name: cp.metadata.name }, false);
+    return ownsHost(cp, updated);
+  } catch (error) {
+    if (isConflict(error)) return false;
+    throw error;
+  }
+}
+
+/** Gives the host back: applying an empty status drops the fields this ControlPlane's manager owned. */
+export async function releaseHost(client: KubeClient, cp: ControlPlane, host: MachineHost): Promise<void> {
+  await applyConsumer(client, cp, host, undefined, true);
+}

@@ -1,0 +1,66 @@
+// What every etcd member's host needs before it can join: the verified binaries, a private data
+// directory and the unit. Each step compares before it changes anything, so a converged host costs
+// a few reads and writes nothing.
+import { pushArtifact, type Artifact } from '../../artifacts/index.ts';
+import { shellQuote, writeFile, type HostSession } from '../../host/index.ts';
+import { ETCD_BOOTSTRAP_ENV_PATH, ETCD_UNIT_PATH, etcdBootstrapEnv, etcdUnit, type EtcdMemberPlan, type InitialMember } from './etcd-unit.ts';
+
+export interface EtcdHostState {
+  /** The data directory holds a member (etcd has run here before). */
+  hasData: boolean;
+  active: boolean;
+  /** The unit changed under a running member, which needs a restart to take it up. */
+  restart?: boolean;
+}
+
+async function ensureDataDir(session: HostSession, dataDir: string): Promise<void> {
+  const dir = shellQuote(dataDir);
+  const { stdout } = await session.check(`stat -c '%a %U' -- ${dir} 2>/dev/null || true`);
+  if (stdout.trim() === '700 root') return;
+  await session.check(`install -d -m 0700 -o root -g root -- ${dir} && chmod 0700 -- ${dir}`, {
+    changes: `made ${dataDir} (0700 root)`,
+  });
+}
+
+export async function readEtcdState(session: HostSession, dataDir: string): Promise<EtcdHostState> {
+  const { stdout } = await session.exec(
+    `test -d ${shellQuote(`${dataDir}/member`)} && echo data; systemctl is-active --quiet etcd && echo active; true`,
+  );
+  return { hasData: stdout.includes('data'), active: stdout.includes('active') };
+}
+
+/**
+ * Installs binaries, data directory and unit; a member that has data but is stopped is started
+ * again. A running member whose unit changed is only marked: members restart one at a time.
+ */
+export async function prepareEtcdHost(session: HostSession, plan: EtcdMemberPlan, artifact: Artifact): Promise<EtcdHostState> {
+  await pushArtifact(session, artifact);
+  await ensureDataDir(session, plan.dataDir);
+  const unit = await writeFile(session, { path: ETCD_UNIT_PATH, content: etcdUnit(plan), mode: 0o644 });
+  if (unit.changed) await session.check('systemctl daemon-reload', { changes: 'reloaded systemd units' });
+  const state = await readEtcdState(session, plan.dataDir);
+  if (state.hasData && state.active && unit.changed && !unit.metadataOnly) {
+    state.restart = true;
+  } else if (state.hasData && !state.active) {
+    // A member that already belongs to the cluster catches up once running; --no-block because a
+    // member without quorum does not report ready until its peers are back.
+    await session.check('systemctl enable etcd && systemctl start --no-block etcd', { changes: 'started etcd' });
+    state.active = true;
+  }
+  return state;
+}
+
+/** Starts a member for the first time with the cluster it is to join. */
+export async function startNewMember(
+  session: HostSession,
+  initial: readonly InitialMember[],
+  state: 'new' | 'existing',
+  wait: boolean,
+): Promise<void> {
+  await writeFile(session, { path: ETCD_BOOTSTRAP_ENV_PATH, content: etcdBootstrapEnv(initial, state), mode: 0o644 });
+  const start = wait ? 'systemctl start etcd' : 'systemctl start --no-block etcd';
+  await session.check(`systemctl enable etcd && ${start}`, {
+    changes: state === 'new' ? 'started etcd as the first member of a new cluster' : 'started etcd to join the cluster',
+    timeoutMs: 120_000,
+  });
+}

@@ -1,0 +1,101 @@
+// The PKI of one control-plane host: what it has is reviewed against the cluster's CAs and this
+// host's names; missing files are made, our expiring ones renewed, and anything that does not match
+// (a wrong SAN, another CA, a foreign key) is reported and left exactly as it is.
+import type { HostSession } from '../../host/index.ts';
+import { writeFiles } from '../../host/index.ts';
+import {
+  decodeCertificate,
+  hostFileLayout,
+  issueCertificate,
+  kubeadmCertificateSet,
+  reviewHostFiles,
+  type Authority,
+  type CertificateDifference,
+  type ClusterFacts,
+  type ExpiryItem,
+  type GenerationOptions,
+  type HostFile,
+  type HostFileSlot,
+  type IssuedCertificate,
+  type ServiceAccountKey,
+} from '../../pki/index.ts';
+import type { Member } from './members.ts';
+import { readFiles } from './remote-files.ts';
+
+const set = kubeadmCertificateSet;
+const ROLE = 'control-plane';
+
+export interface HostPkiInput {
+  cluster: ClusterFacts;
+  member: Member;
+  authorities: ReadonlyMap<string, Authority>;
+  serviceAccount: ServiceAccountKey;
+  options: GenerationOptions;
+}
+
+export interface HostPkiResult {
+  written: string[];
+  conflicts: CertificateDifference[];
+  /** Certificates in effect on the host after this run. */
+  expiry: ExpiryItem[];
+}
+
+/**
+ * Files under /etc/kubernetes/pki. Kubeconfigs embed the API server address and are written by
+ * the API server phase, which this controller does not have yet.
+ */
+export function pkiSlots(): HostFileSlot[] {
+  return hostFileLayout(set, ROLE).filter((slot) => slot.part !== 'kubeconfig');
+}
+
+function contentOf(slot: HostFileSlot, input: HostPkiInput, issued: ReadonlyMap<string, IssuedCertificate>): string {
+  const authority = input.authorities.get(slot.spec);
+  if (authority) return slot.part === 'key' ? authority.keyPem : authority.certPem;
+  const certificate = issued.get(slot.spec);
+  if (certificate) return slot.part === 'key' ? certificate.keyPem : certificate.certPem;
+  return slot.part === 'key' ? input.serviceAccount.keyPem : input.serviceAccount.publicKeyPem;
+}
+
+export async function convergeHostPki(session: HostSession, input: HostPkiInput): Promise<HostPkiResult> {
+  const slots = pkiSlots();
+  const existing = await readFiles(session, slots.map((s) => s.path));
+  const scope = { cluster: input.cluster, host: input.member.pki };
+  const review = await reviewHostFiles({
+    set,
+    role: ROLE,
+    scope,
+    authorities: input.authorities,
+    serviceAccount: input.serviceAccount,
+    existing,
+    ...(input.options.keyAlgorithm ? { keyAlgorithm: input.options.keyAlgorithm } : {}),
+  });
+  const specsInSlots = new Set(slots.map((s) => s.spec));
+  const toWrite = [...review.actions].filter(([name, action]) => specsInSlots.has(name) && (action === 'create' || action === 'renew')).map(([name]) => name);
+  const issued = new Map<string, IssuedCertificate>();
+  await Promise.all(
+    toWrite.map(async (name) => {
+      const spec = set.certificates.find((c) => c.name === name);
+      if (!spec) return;
+      issued.set(name, await issueCertificate(spec, scope, input.authorities.get(spec.ca)!, input.options));
+    }),
+  );
+  const files: HostFile[] = slots.filter((s) => toWrite.includes(s.spec)).map((slot) => ({ ...slot, content: contentOf(slot, input, issued) }));
+  const results = await writeFiles(session, files);
+  const expiry: ExpiryItem[] = [];
+  for (const slot of slots) {
+    if (slot.part !== 'certificate' || input.authorities.has(slot.spec)) continue;
+    const pem = issued.get(slot.spec)?.certPem ?? existing.get(slot.path);
+    if (!pem) continue;
+    // An unreadable certificate is already a conflict in the review; it just has no expiry to show.
+    try {
+      expiry.push({ name: slot.spec, host: input.member.name, certificate: decodeCertificate(pem, slot.path) });
+    } catch {
+      continue;
+    }
+  }
+  return {
+    written: results.filter((r) => r.changed).map((r) => r.path),
+    conflicts: review.differences.filter((d) => d.consequence === 'conflict' && specsInSlots.has(d.certificate)),
+    expiry,
+  };
+}

@@ -1,0 +1,56 @@
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { ControlPlane, MachineHost } from '../../api/index.ts';
+import { ArtifactCache, type ArtifactCacheOptions } from '../../artifacts/index.ts';
+import { SshPool, type PoolOptions } from '../../host/index.ts';
+import type { Manager } from '../../runtime/manager.ts';
+import { objectKey, secretResource } from '../../runtime/resources.ts';
+import { matchesSelector } from '../label-selector.ts';
+import { controlPlaneResource, machineHostResource } from '../resources.ts';
+import { ownsHost } from './claim.ts';
+import { reconcileControlPlane } from './reconciler.ts';
+
+export interface ControlPlaneControllerOptions {
+  recheckIntervalMs?: number;
+  retryMs?: number;
+  pool?: PoolOptions;
+  artifacts?: ArtifactCacheOptions;
+  concurrency?: number;
+}
+
+/** A MachineHost change concerns the ControlPlanes that hold it or could claim it. */
+function controlPlanesForHost(controlPlanes: { list(): ControlPlane[] }) {
+  return (host: MachineHost): string[] =>
+    controlPlanes
+      .list()
+      .filter((cp) => cp.metadata.namespace === host.metadata.namespace)
+      .filter((cp) => ownsHost(cp, host) || (!host.status?.consumerRef && matchesSelector(cp.spec.hostSelector, host.metadata.labels)))
+      .map(objectKey);
+}
+
+/** Registers the ControlPlane controller; returns its SSH pool, whose counters show what it cost. */
+export function addControlPlaneController(manager: Manager, options: ControlPlaneControllerOptions = {}): SshPool {
+  const controlPlanes = manager.informer<ControlPlane>(controlPlaneResource);
+  const hosts = manager.informer<MachineHost>(machineHostResource);
+  const secrets = manager.informer<V1Secret & KubernetesObject>(secretResource);
+  const pool = new SshPool(options.pool);
+  manager.onShutdown(() => pool.dispose());
+  const deps = {
+    client: manager.client,
+    controlPlanes,
+    hosts,
+    secrets,
+    pool,
+    artifacts: new ArtifactCache(options.artifacts),
+    events: manager.events('controlplane'),
+    recheckIntervalMs: options.recheckIntervalMs ?? 5 * 60_000,
+    retryMs: options.retryMs ?? 15_000,
+  };
+  manager.addController({
+    name: 'controlplane',
+    primary: controlPlanes,
+    concurrency: options.concurrency ?? 4,
+    watches: [{ informer: hosts, map: controlPlanesForHost(controlPlanes) }],
+    reconcile: (key, ctx) => reconcileControlPlane(deps, key, ctx),
+  });
+  return pool;
+}
