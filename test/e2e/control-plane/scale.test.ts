@@ -9,33 +9,26 @@ import { resourcePath } from '../../../src/runtime/resources.ts';
 import {
   createControlPlane,
   etcdctlOnHost,
-  startControlPlaneEnv,
   waitForControlPlane,
   type ControlPlaneEnv,
 } from '../../support/control-plane-env.ts';
-import { startHosts, type TestHosts } from '../../support/hosts.ts';
-import { createNamespace, deleteNamespace, testKubeConfig } from '../../support/kube.ts';
-import { createKeySecret, getMachineHost, waitForCondition } from '../../support/machine-host-env.ts';
+import type { TestHosts } from '../../support/hosts.ts';
+import { getMachineHost } from '../../support/machine-host-env.ts';
 import { waitFor } from '../../support/wait.ts';
-import { createControlPlaneHost, sh } from './support.ts';
+import { readyControlPlaneHosts, sh, type ControlPlaneWorld } from './support.ts';
 
-const kc = testKubeConfig();
 const CP = 'grow';
 let namespace: string;
 let test: TestHosts;
 let env: ControlPlaneEnv;
+let world: ControlPlaneWorld;
 
 beforeAll(async () => {
-  namespace = await createNamespace(kc, 'cp-scale');
-  [test, env] = await Promise.all([startHosts(5, { prefix: 'grow' }), startControlPlaneEnv(kc, namespace)]);
-  await createKeySecret(env.client, namespace, 'ssh-key', test.keyPair.privateKey);
-  await Promise.all(test.hosts.map((h, i) => createControlPlaneHost(env.client, namespace, `cp-${i + 1}`, h)));
-  await Promise.all(test.hosts.map((_, i) => waitForCondition(env.client, namespace, `cp-${i + 1}`, 'Ready', 'True')));
+  world = await readyControlPlaneHosts('grow', 5);
+  ({ namespace, test, env } = world);
 });
 afterAll(async () => {
-  await env?.stop();
-  await test?.stop();
-  await deleteNamespace(kc, namespace);
+  await world?.stop();
 });
 
 const endpoint = (i: number) => `https://${test.hosts[i]!.address}:2379`;

@@ -13,37 +13,30 @@ import {
   etcdctlOnHost,
   getControlPlane,
   nudgeControlPlane,
-  startControlPlaneEnv,
   waitForControlPlane,
   type ControlPlaneEnv,
 } from '../../support/control-plane-env.ts';
-import { startHosts, type TestHost, type TestHosts } from '../../support/hosts.ts';
-import { createNamespace, deleteNamespace, testKubeConfig } from '../../support/kube.ts';
-import { createKeySecret, eventsFor, getMachineHost, waitForCondition } from '../../support/machine-host-env.ts';
+import type { TestHost, TestHosts } from '../../support/hosts.ts';
+import { eventsFor, getMachineHost } from '../../support/machine-host-env.ts';
 import { waitFor } from '../../support/wait.ts';
-import { createControlPlaneHost, settle, sh } from './support.ts';
+import { readyControlPlaneHosts, settle, sh, type ControlPlaneWorld } from './support.ts';
 
-const kc = testKubeConfig();
 const CP = 'solo';
 let namespace: string;
 let test: TestHosts;
 let env: ControlPlaneEnv;
+let world: ControlPlaneWorld;
 let host: TestHost;
 let goodSums: string;
 
 beforeAll(async () => {
-  namespace = await createNamespace(kc, 'cp-single');
-  [test, env] = await Promise.all([startHosts(1, { prefix: 'solo' }), startControlPlaneEnv(kc, namespace)]);
+  world = await readyControlPlaneHosts('solo', 1);
+  ({ namespace, test, env } = world);
   host = test.hosts[0]!;
-  await createKeySecret(env.client, namespace, 'ssh-key', test.keyPair.privateKey);
-  await createControlPlaneHost(env.client, namespace, 'cp-1', host);
-  await waitForCondition(env.client, namespace, 'cp-1', 'Ready', 'True');
   goodSums = readFileSync(join(env.releaseDir, 'SHA256SUMS'), 'utf8');
 });
 afterAll(async () => {
-  await env?.stop();
-  await test?.stop();
-  await deleteNamespace(kc, namespace);
+  await world?.stop();
 });
 
 const PKI = '/etc/kubernetes/pki';

@@ -3,7 +3,10 @@ import type { KubeClient } from '../../../src/runtime/kube-client.ts';
 import { machineHostResource } from '../../../src/controllers/resources.ts';
 import { resourcePath } from '../../../src/runtime/resources.ts';
 import type { TestHost } from '../../support/hosts.ts';
-import { createMachineHost } from '../../support/machine-host-env.ts';
+import { createKeySecret, createMachineHost, waitForCondition } from '../../support/machine-host-env.ts';
+import { startControlPlaneEnv, type ControlPlaneEnv } from '../../support/control-plane-env.ts';
+import { startHosts, type TestHosts } from '../../support/hosts.ts';
+import { createNamespace, deleteNamespace, testKubeConfig } from '../../support/kube.ts';
 import type { SshPool } from '../../../src/host/index.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -41,4 +44,31 @@ export async function settle(pool: SshPool, trigger: () => Promise<void>): Promi
     60_000,
     1_500,
   );
+}
+
+export interface ControlPlaneWorld {
+  namespace: string;
+  test: TestHosts;
+  env: ControlPlaneEnv;
+  stop(): Promise<void>;
+}
+
+/** A namespace, `count` test hosts as Ready MachineHosts `cp-1`… labelled for control planes, and the controllers. */
+export async function readyControlPlaneHosts(prefix: string, count: number): Promise<ControlPlaneWorld> {
+  const kc = testKubeConfig();
+  const namespace = await createNamespace(kc, `cp-${prefix}`);
+  const [test, env] = await Promise.all([startHosts(count, { prefix }), startControlPlaneEnv(kc, namespace)]);
+  await createKeySecret(env.client, namespace, 'ssh-key', test.keyPair.privateKey);
+  await Promise.all(test.hosts.map((h, i) => createControlPlaneHost(env.client, namespace, `cp-${i + 1}`, h)));
+  await Promise.all(test.hosts.map((_, i) => waitForCondition(env.client, namespace, `cp-${i + 1}`, 'Ready', 'True')));
+  return {
+    namespace,
+    test,
+    env,
+    stop: async () => {
+      await env.stop();
+      await test.stop();
+      await deleteNamespace(kc, namespace);
+    },
+  };
 }
