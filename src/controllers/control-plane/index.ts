@@ -1,7 +1,8 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { ControlPlane, MachineHost } from '../../api/index.ts';
 import { ArtifactCache, type ArtifactCacheOptions } from '../../artifacts/index.ts';
-import { SshPool, type PoolOptions } from '../../host/index.ts';
+import type { SshPool } from '../../host/index.ts';
+import { ownPool } from '../ssh-pool.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { objectKey, secretResource } from '../../runtime/resources.ts';
 import { matchesSelector } from '../label-selector.ts';
@@ -12,7 +13,8 @@ import { reconcileControlPlane } from './reconciler.ts';
 export interface ControlPlaneControllerOptions {
   recheckIntervalMs?: number;
   retryMs?: number;
-  pool?: PoolOptions;
+  /** A pool shared with other controllers, so each host has one connection; one of its own when absent. */
+  pool?: SshPool;
   artifacts?: ArtifactCacheOptions;
   concurrency?: number;
 }
@@ -32,8 +34,7 @@ export function addControlPlaneController(manager: Manager, options: ControlPlan
   const controlPlanes = manager.informer<ControlPlane>(controlPlaneResource);
   const hosts = manager.informer<MachineHost>(machineHostResource);
   const secrets = manager.informer<V1Secret & KubernetesObject>(secretResource);
-  const pool = new SshPool(options.pool);
-  manager.onShutdown(() => pool.dispose());
+  const pool = options.pool ?? ownPool(manager);
   const deps = {
     client: manager.client,
     controlPlanes,

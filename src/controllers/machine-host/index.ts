@@ -1,6 +1,7 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { MachineHost } from '../../api/index.ts';
-import { SshPool, type PoolOptions } from '../../host/index.ts';
+import type { SshPool } from '../../host/index.ts';
+import { ownPool } from '../ssh-pool.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { secretResource } from '../../runtime/resources.ts';
 import { machineHostResource } from '../resources.ts';
@@ -10,7 +11,8 @@ import { reconcileMachineHost } from './reconciler.ts';
 export interface MachineHostControllerOptions {
   recheckIntervalMs?: number;
   retryMs?: number;
-  pool?: PoolOptions;
+  /** A pool shared with other controllers, so each host has one connection; one of its own when absent. */
+  pool?: SshPool;
   concurrency?: number;
 }
 
@@ -18,8 +20,7 @@ export interface MachineHostControllerOptions {
 export function addMachineHostController(manager: Manager, options: MachineHostControllerOptions = {}): SshPool {
   const hosts = manager.informer<MachineHost>(machineHostResource);
   const secrets = manager.informer<V1Secret & KubernetesObject>(secretResource);
-  const pool = new SshPool(options.pool);
-  manager.onShutdown(() => pool.dispose());
+  const pool = options.pool ?? ownPool(manager);
   const deps = {
     client: manager.client,
     hosts,
