@@ -9,7 +9,8 @@ import { createLogger } from '../../src/runtime/logger.ts';
 import { Manager } from '../../src/runtime/manager.ts';
 import { Metrics } from '../../src/runtime/metrics.ts';
 import { eventResource, resourcePath, secretResource } from '../../src/runtime/resources.ts';
-import type { TestHost } from './hosts.ts';
+import { startHosts, type TestHost, type TestHosts } from './hosts.ts';
+import { createNamespace, deleteNamespace } from './kube.ts';
 import { nudgeObject, waitForObjectCondition } from './object-conditions.ts';
 
 export interface MachineHostEnv {
@@ -30,6 +31,35 @@ export async function startMachineHostController(
   const pool = addMachineHostController(manager, { retryMs: 500, ...options });
   await manager.start();
   return { manager, pool, client: manager.client, stop: () => manager.shutdown() };
+}
+
+export interface HostWorld {
+  namespace: string;
+  test: TestHosts;
+  env: MachineHostEnv;
+  stop(): Promise<void>;
+}
+
+/** A fresh namespace, `count` test hosts, the MachineHost controller and the hosts' key in Secret `ssh-key`. */
+export async function hostsWithController(
+  kc: KubeConfig,
+  names: { namespace: string; hosts: string },
+  count: number,
+  options: MachineHostControllerOptions = {},
+): Promise<HostWorld> {
+  const namespace = await createNamespace(kc, names.namespace);
+  const [test, env] = await Promise.all([startHosts(count, { prefix: names.hosts }), startMachineHostController(kc, namespace, options)]);
+  await createKeySecret(env.client, namespace, 'ssh-key', test.keyPair.privateKey);
+  return {
+    namespace,
+    test,
+    env,
+    stop: async () => {
+      await env.stop();
+      await test.stop();
+      await deleteNamespace(kc, namespace);
+    },
+  };
 }
 
 export async function createKeySecret(client: KubeClient, namespace: string, name: string, privateKey: string): Promise<void> {

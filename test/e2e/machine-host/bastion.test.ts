@@ -1,14 +1,14 @@
 // A MachineHost reached through a bastion: both host keys recorded and pinned, the connection
 // really going through the jump host, and a changed bastion key refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHosts, type TestHost, type TestHosts } from '../../support/hosts.ts';
-import { createNamespace, deleteNamespace, testKubeConfig } from '../../support/kube.ts';
+import type { TestHost, TestHosts } from '../../support/hosts.ts';
+import { testKubeConfig } from '../../support/kube.ts';
 import {
-  createKeySecret,
   createMachineHost,
   nudge,
-  startMachineHostController,
+  hostsWithController,
   waitForCondition,
+  type HostWorld,
   type MachineHostEnv,
 } from '../../support/machine-host-env.ts';
 
@@ -16,20 +16,18 @@ const kc = testKubeConfig();
 let namespace: string;
 let test: TestHosts;
 let env: MachineHostEnv;
+let world: HostWorld;
 let jump: TestHost;
 let inner: TestHost;
 const keyLine = (line: string) => line.split(' ').slice(0, 2).join(' ');
 
 beforeAll(async () => {
-  namespace = await createNamespace(kc, 'bastion');
-  [test, env] = await Promise.all([startHosts(2, { prefix: 'jump' }), startMachineHostController(kc, namespace)]);
+  world = await hostsWithController(kc, { namespace: 'bastion', hosts: 'jump' }, 2);
+  ({ namespace, test, env } = world);
   [jump, inner] = test.hosts as [TestHost, TestHost];
-  await createKeySecret(env.client, namespace, 'ssh-key', test.keyPair.privateKey);
 });
 afterAll(async () => {
-  await env?.stop();
-  await test?.stop();
-  await deleteNamespace(kc, namespace);
+  await world?.stop();
 });
 
 describe('MachineHost behind a bastion', () => {

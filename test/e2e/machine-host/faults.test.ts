@@ -4,16 +4,17 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../support/wait.ts';
-import { addSudoUser, generateKeyPair, startHosts, type TestHost, type TestHosts } from '../../support/hosts.ts';
-import { createNamespace, deleteNamespace, testKubeConfig } from '../../support/kube.ts';
+import { addSudoUser, generateKeyPair, type TestHost, type TestHosts } from '../../support/hosts.ts';
+import { testKubeConfig } from '../../support/kube.ts';
 import {
-  createKeySecret,
   createMachineHost,
   eventsFor,
   getMachineHost,
   nudge,
-  startMachineHostController,
+  createKeySecret,
+  hostsWithController,
   waitForCondition,
+  type HostWorld,
   type MachineHostEnv,
 } from '../../support/machine-host-env.ts';
 
@@ -22,17 +23,15 @@ const kc = testKubeConfig();
 let namespace: string;
 let test: TestHosts;
 let env: MachineHostEnv;
+let world: HostWorld;
 const host = (i: number): TestHost => test.hosts[i]!;
 
 beforeAll(async () => {
-  namespace = await createNamespace(kc, 'faults');
-  [test, env] = await Promise.all([startHosts(6, { prefix: 'fault' }), startMachineHostController(kc, namespace)]);
-  await createKeySecret(env.client, namespace, 'ssh-key', test.keyPair.privateKey);
+  world = await hostsWithController(kc, { namespace: 'faults', hosts: 'fault' }, 6);
+  ({ namespace, test, env } = world);
 });
 afterAll(async () => {
-  await env?.stop();
-  await test?.stop();
-  await deleteNamespace(kc, namespace);
+  await world?.stop();
 });
 
 /** Whether kubesmith changed anything on the host: its sysctl file exists only once prep ran. */

@@ -2,14 +2,14 @@
 // the job. Swap switched on again after Prepared is found by the interval re-check and turned off.
 // One host in this file: swap is global to the kernel that all test hosts share.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHosts, type TestHost, type TestHosts } from '../../support/hosts.ts';
-import { createNamespace, deleteNamespace, testKubeConfig } from '../../support/kube.ts';
+import type { TestHost, TestHosts } from '../../support/hosts.ts';
+import { testKubeConfig } from '../../support/kube.ts';
 import {
-  createKeySecret,
   createMachineHost,
   eventsFor,
-  startMachineHostController,
+  hostsWithController,
   waitForCondition,
+  type HostWorld,
   type MachineHostEnv,
 } from '../../support/machine-host-env.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -18,19 +18,17 @@ const kc = testKubeConfig();
 let namespace: string;
 let test: TestHosts;
 let env: MachineHostEnv;
+let world: HostWorld;
 let h: TestHost;
 
 beforeAll(async () => {
-  namespace = await createNamespace(kc, 'interrupted');
-  [test, env] = await Promise.all([startHosts(1, { prefix: 'cut' }), startMachineHostController(kc, namespace, { recheckIntervalMs: 2000 })]);
+  world = await hostsWithController(kc, { namespace: 'interrupted', hosts: 'cut' }, 1, { recheckIntervalMs: 2000 });
+  ({ namespace, test, env } = world);
   h = test.hosts[0]!;
-  await createKeySecret(env.client, namespace, 'ssh-key', test.keyPair.privateKey);
 });
 afterAll(async () => {
   await h?.run('swapoff -a; rm -f /var/lib/containerd/swapfile');
-  await env?.stop();
-  await test?.stop();
-  await deleteNamespace(kc, namespace);
+  await world?.stop();
 });
 
 describe('interrupted and drifting hosts', () => {

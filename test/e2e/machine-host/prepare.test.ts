@@ -1,15 +1,15 @@
 // Three real hosts become Ready; a re-check of a prepared host changes nothing and costs one round
 // trip on the pooled connection; drift in a sysctl is found and fixed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, deleteNamespace, testKubeConfig } from '../../support/kube.ts';
-import { startHosts, type TestHosts } from '../../support/hosts.ts';
+import { testKubeConfig } from '../../support/kube.ts';
+import type { TestHosts } from '../../support/hosts.ts';
 import {
-  createKeySecret,
   createMachineHost,
   eventsFor,
   nudge,
-  startMachineHostController,
+  hostsWithController,
   waitForCondition,
+  type HostWorld,
   type MachineHostEnv,
 } from '../../support/machine-host-env.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -18,16 +18,14 @@ const kc = testKubeConfig();
 let namespace: string;
 let test: TestHosts;
 let env: MachineHostEnv;
+let world: HostWorld;
 
 beforeAll(async () => {
-  namespace = await createNamespace(kc, 'prepare');
-  [test, env] = await Promise.all([startHosts(3, { prefix: 'boot' }), startMachineHostController(kc, namespace)]);
-  await createKeySecret(env.client, namespace, 'ssh-key', test.keyPair.privateKey);
+  world = await hostsWithController(kc, { namespace: 'prepare', hosts: 'boot' }, 3);
+  ({ namespace, test, env } = world);
 });
 afterAll(async () => {
-  await env?.stop();
-  await test?.stop();
-  await deleteNamespace(kc, namespace);
+  await world?.stop();
 });
 
 /** Paths under /etc changed since the marker file was touched, and the hostname. */
