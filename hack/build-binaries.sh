@@ -10,7 +10,7 @@ set -euo pipefail
 
 KUBE_VERSION=${KUBE_VERSION:-v1.36.3}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
-components=(kube-apiserver kubectl)
+components=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 etcd_components=(etcd etcdctl)
 
 log() { printf 'build-binaries: %s\n' "$*" >&2; }
@@ -46,7 +46,7 @@ if missing "${components[@]}"; then
     grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "$gomod" \
       | awk -v v="$staging_version" '{ printf "replace %s => %s %s\n", $1, $1, v }'
   } > "$mod/go.mod"
-  printf 'package tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n\t_ "k8s.io/kubectl/pkg/cmd"\n)\n' > "$mod/tools.go"
+  printf 'package tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler/app"\n\t_ "k8s.io/kubectl/pkg/cmd"\n)\n' > "$mod/tools.go"
   ldflags="-s -w"
   minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do

@@ -1,14 +1,14 @@
 // Typed errors of the artifact source. Each has a CamelCase `reason` a controller puts on a
 // condition as it is, and a message naming the artifact, what was expected and what to do.
 
-export abstract class ArtifactError extends Error {
-  abstract readonly reason: string;
+import { KubesmithError } from '../errors.ts';
+
+export abstract class ArtifactError extends KubesmithError {
   /** URL of the artifact the error is about. */
   readonly url: string;
 
   constructor(url: string, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = new.target.name;
     this.url = url;
   }
 }
@@ -21,11 +21,13 @@ export class DownloadFailedError extends ArtifactError {
 /** checksumPolicy Required, and the mirror publishes no SHA-256 for the artifact. */
 export class ChecksumMissingError extends ArtifactError {
   readonly reason = 'ArtifactChecksumMissing';
+  override readonly needsPerson = true;
 }
 
 /** The artifact's SHA-256 is not the published one: corrupted, truncated or tampered with. */
 export class ChecksumMismatchError extends ArtifactError {
   readonly reason = 'ArtifactChecksumMismatch';
+  override readonly needsPerson = true;
   readonly expected: string;
   readonly found: string;
 
@@ -43,4 +45,5 @@ export class ChecksumMismatchError extends ArtifactError {
 /** The archive is not a gzipped tar, or lacks a file the install needs. */
 export class ArchiveContentError extends ArtifactError {
   readonly reason = 'ArtifactContentInvalid';
+  override readonly needsPerson = true;
 }

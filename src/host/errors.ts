@@ -1,13 +1,13 @@
 // Every failure of host access is a HostError whose `reason` is a CamelCase constant a controller can
 // put on a condition as it is; the message says what was expected, what was found and what to do.
 
-export abstract class HostError extends Error {
-  abstract readonly reason: string;
+import { KubesmithError } from '../errors.ts';
+
+export abstract class HostError extends KubesmithError {
   readonly host: string;
 
   constructor(host: string, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = new.target.name;
     this.host = host;
   }
 }
@@ -18,6 +18,7 @@ export class HostUnreachableError extends HostError {
 
 export class AuthenticationFailedError extends HostError {
   readonly reason = 'AuthenticationFailed';
+  override readonly needsPerson = true;
 }
 
 export class ConnectionLostError extends HostError {
@@ -26,6 +27,7 @@ export class ConnectionLostError extends HostError {
 
 export class HostKeyMismatchError extends HostError {
   readonly reason = 'HostKeyMismatch';
+  override readonly needsPerson = true;
   readonly expectedFingerprint: string;
   /** Undefined when the host offered no key of the pinned type at all. */
   readonly foundFingerprint: string | undefined;
@@ -55,6 +57,7 @@ export class HostKeyMismatchError extends HostError {
 
 export class SudoPasswordRequiredError extends HostError {
   readonly reason = 'SudoPasswordRequired';
+  override readonly needsPerson = true;
   readonly user: string;
 
   constructor(host: string, user: string) {
@@ -69,6 +72,7 @@ export class SudoPasswordRequiredError extends HostError {
 
 export class SudoNotPermittedError extends HostError {
   readonly reason = 'SudoNotPermitted';
+  override readonly needsPerson = true;
   readonly user: string;
 
   constructor(host: string, user: string, detail: string) {
@@ -115,6 +119,7 @@ export class CommandFailedError extends HostError {
 
 export class UnsupportedOsError extends HostError {
   readonly reason = 'UnsupportedOperatingSystem';
+  override readonly needsPerson = true;
   readonly found: string;
 
   constructor(host: string, found: string, supported: readonly string[]) {

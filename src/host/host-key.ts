@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { KubesmithError } from '../errors.ts';
 
 /** A public host key as the server sent it: its type, the SSH wire-format blob, and derived forms. */
 export interface HostKey {
@@ -10,11 +11,9 @@ export interface HostKey {
   fingerprint: string;
 }
 
-export class InvalidHostKeyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidHostKeyError';
-  }
+export class InvalidHostKeyError extends KubesmithError {
+  readonly reason = 'HostKeyInvalid';
+  override readonly needsPerson = true;
 }
 
 export function fingerprintOf(blob: Buffer): string {

@@ -1,10 +1,10 @@
 // Typed errors of the PKI library. Each one names the object it is about, what was expected and
 // what was found, so a condition message built from it tells a person what to change.
 
+import { KubesmithError } from '../errors.ts';
+
 /** Base class, so callers can tell PKI failures from everything else with one instanceof. */
-export class PkiError extends Error {
-  override name = 'PkiError';
-}
+export abstract class PkiError extends KubesmithError {}
 
 /**
  * The certificate set itself is wrong (unknown CA, duplicate name or file). Raised when the set is
@@ -12,7 +12,7 @@ export class PkiError extends Error {
  * listed, not only the first.
  */
 export class CertificateSetError extends PkiError {
-  override name = 'CertificateSetError';
+  readonly reason = 'CertificateSetInvalid';
   readonly problems: readonly string[];
 
   constructor(problems: readonly string[]) {
@@ -23,7 +23,8 @@ export class CertificateSetError extends PkiError {
 
 /** PEM text that is not what it should be: empty, another block type, or undecodable. */
 export class PemError extends PkiError {
-  override name = 'PemError';
+  readonly reason = 'PemInvalid';
+  override readonly needsPerson = true;
   /** What was being read, for example `tls.crt of Secret demo-ca`. */
   readonly subject: string;
 
@@ -35,7 +36,8 @@ export class PemError extends PkiError {
 
 /** A key kubesmith cannot sign with or check: Ed25519, RSA-PSS, an unusual curve, a short RSA key. */
 export class UnsupportedKeyError extends PkiError {
-  override name = 'UnsupportedKeyError';
+  readonly reason = 'KeyUnsupported';
+  override readonly needsPerson = true;
   readonly subject: string;
   readonly found: string;
 
@@ -61,7 +63,8 @@ export interface AuthorityProblem {
 
 /** A CA supplied by the user (or read back from a Secret) that cannot be used to sign. */
 export class AuthorityLoadError extends PkiError {
-  override name = 'AuthorityLoadError';
+  readonly reason = 'CAUnusable';
+  override readonly needsPerson = true;
   /** Name of the CA in the certificate set, for example `ca` or `etcd/ca`. */
   readonly authority: string;
   readonly problems: readonly AuthorityProblem[];
@@ -79,7 +82,8 @@ export class AuthorityLoadError extends PkiError {
 
 /** A Secret that lacks the keys the Cluster API conventions require. */
 export class SecretDataError extends PkiError {
-  override name = 'SecretDataError';
+  readonly reason = 'SecretIncomplete';
+  override readonly needsPerson = true;
   readonly secretName: string;
   readonly missingKeys: readonly string[];
 
@@ -95,25 +99,28 @@ export class SecretDataError extends PkiError {
 
 /** Cluster or host facts that a certificate cannot be built from, such as a malformed service CIDR. */
 export class InvalidFactsError extends PkiError {
-  override name = 'InvalidFactsError';
+  readonly reason = 'InvalidFacts';
+  override readonly needsPerson = true;
 }
 
 /** A certificate asked to be issued by a CA other than the one its spec names. */
 export class WrongAuthorityError extends PkiError {
-  override name = 'WrongAuthorityError';
+  readonly reason = 'WrongAuthority';
 }
 
 /** A stored key pair whose public half does not belong to its private half. */
 export class KeyPairMismatchError extends PkiError {
-  override name = 'KeyPairMismatchError';
+  readonly reason = 'KeyMaterialInvalid';
+  override readonly needsPerson = true;
 }
 
 /** Rendering a host's files without some certificate or key they need: a bug in the caller. */
 export class MissingMaterialError extends PkiError {
-  override name = 'MissingMaterialError';
+  readonly reason = 'MissingMaterial';
 }
 
 /** A kubeconfig that cannot be read, or lacks the embedded certificates kubesmith writes. */
 export class InvalidKubeconfigError extends PkiError {
-  override name = 'InvalidKubeconfigError';
+  readonly reason = 'KubeconfigInvalid';
+  override readonly needsPerson = true;
 }

@@ -5,13 +5,13 @@ import { request, type RequestOptions } from 'node:https';
 import { request as plainRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { KubesmithError } from '../errors.ts';
 
-export class KubeApiError extends Error {
+export class KubeApiError extends KubesmithError {
   readonly status: number;
   readonly reason: string;
   constructor(status: number, reason: string, message: string) {
     super(message);
-    this.name = 'KubeApiError';
     this.status = status;
     this.reason = reason;
   }

@@ -21,6 +21,7 @@ import {
 import { isConflict, isNotFound, type KubeClient } from '../../runtime/kube-client.ts';
 import { apiVersionOf, resourcePath, secretResource } from '../../runtime/resources.ts';
 import { controlPlaneResource } from '../resources.ts';
+import { KubesmithError } from '../../errors.ts';
 
 export interface ClusterMaterial {
   authorities: Map<string, Authority>;
@@ -30,7 +31,7 @@ export interface ClusterMaterial {
 }
 
 /** spec.certificates.caSecretRef names a Secret that is not there. */
-export class CaSecretMissingError extends Error {
+export class CaSecretMissingError extends KubesmithError {
   readonly reason = 'CASecretMissing';
 }
 

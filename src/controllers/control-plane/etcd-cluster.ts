@@ -17,15 +17,18 @@ import {
   type EtcdMemberInfo,
 } from './etcdctl.ts';
 import type { Member } from './members.ts';
+import { KubesmithError } from '../../errors.ts';
 
 export type OnHost = <T>(member: Member, work: (session: HostSession) => Promise<T>) => Promise<T>;
 
 /** The cluster cannot be worked on as things are: a person has to look. */
-export class EtcdMembershipError extends Error {
+export class EtcdMembershipError extends KubesmithError {
   readonly reason: string;
-  constructor(reason: string, message: string) {
+  override readonly needsPerson: boolean;
+  constructor(reason: string, message: string, needsPerson = false) {
     super(message);
     this.reason = reason;
+    this.needsPerson = needsPerson;
   }
 }
 

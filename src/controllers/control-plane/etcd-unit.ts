@@ -3,6 +3,7 @@
 // once written (a changed unit means a restart) while the initial cluster differs for every member
 // that joins; etcd ignores the initial-* settings once its data directory holds a member.
 import { KUBERNETES_DIR } from '../../pki/index.ts';
+import { KubesmithError } from '../../errors.ts';
 
 export const ETCD_UNIT_PATH = '/etc/systemd/system/etcd.service';
 export const ETCD_BOOTSTRAP_ENV_PATH = '/etc/etcd/bootstrap.env';
@@ -23,8 +24,9 @@ export interface EtcdMemberPlan {
   extraArgs?: Readonly<Record<string, string>>;
 }
 
-export class ManagedFlagError extends Error {
+export class ManagedFlagError extends KubesmithError {
   readonly reason = 'ManagedFlagConflict';
+  override readonly needsPerson = true;
 }
 
 function urlHost(ip: string): string {

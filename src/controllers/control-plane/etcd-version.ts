@@ -1,13 +1,16 @@
 // The etcd release each Kubernetes minor runs with, as kubeadm's SupportedEtcdVersion table pins
 // it; kubesmith ships the newest patch of that etcd minor it has tested.
+import { KubesmithError } from '../../errors.ts';
+
 const ETCD_FOR_MINOR: Readonly<Record<number, string>> = {
   34: 'v3.6.16',
   35: 'v3.6.16',
   36: 'v3.6.16',
 };
 
-export class UnsupportedVersionError extends Error {
+export class UnsupportedVersionError extends KubesmithError {
   readonly reason = 'UnsupportedVersion';
+  override readonly needsPerson = true;
 }
 
 export function etcdVersionFor(kubernetesVersion: string): string {

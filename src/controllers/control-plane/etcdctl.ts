@@ -5,6 +5,7 @@
 import { shellQuote } from '../../host/index.ts';
 import { KUBERNETES_DIR } from '../../pki/index.ts';
 import { CLIENT_PORT, ETCDCTL_BINARY } from './etcd-unit.ts';
+import { KubesmithError } from '../../errors.ts';
 
 const PKI = `${KUBERNETES_DIR}/pki`;
 const IDENTITIES = {
@@ -18,6 +19,11 @@ export function etcdctl(args: string, identity: keyof typeof IDENTITIES = 'healt
     `${ETCDCTL_BINARY} --endpoints=https://127.0.0.1:${CLIENT_PORT} --cacert=${PKI}/etcd/ca.crt ` +
     `--cert=${cert}.crt --key=${cert}.key --dial-timeout=5s --command-timeout=15s ${args}`
   );
+}
+
+/** etcdctl printed something other than what this version of kubesmith reads. */
+export class EtcdOutputError extends KubesmithError {
+  readonly reason = 'EtcdOutputUnreadable';
 }
 
 export interface EtcdMemberInfo {
@@ -54,7 +60,7 @@ export function memberAddCommand(name: string, peerURL: string): string {
 /** The initial cluster etcdctl prints after `member add`, as name/peer URL pairs. */
 export function parseInitialCluster(stdout: string): { name: string; peerURL: string }[] {
   const line = /^ETCD_INITIAL_CLUSTER="([^"]*)"/m.exec(stdout)?.[1];
-  if (line === undefined) throw new Error(`etcdctl member add printed no ETCD_INITIAL_CLUSTER: ${stdout.slice(0, 300)}`);
+  if (line === undefined) throw new EtcdOutputError(`etcdctl member add printed no ETCD_INITIAL_CLUSTER: ${stdout.slice(0, 300)}`);
   return line.split(',').filter(Boolean).map((pair) => {
     const eq = pair.indexOf('=');
     return { name: pair.slice(0, eq), peerURL: pair.slice(eq + 1) };

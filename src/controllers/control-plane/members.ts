@@ -2,6 +2,7 @@
 // so the phases decide from facts, never from guesses.
 import type { MachineHost } from '../../api/index.ts';
 import { isIpAddress, type HostFacts } from '../../pki/index.ts';
+import { KubesmithError } from '../../errors.ts';
 
 export interface Member {
   host: MachineHost;
@@ -16,7 +17,7 @@ export interface Member {
 }
 
 /** A host that cannot be a member yet, and why; reported on the condition of the phase that needs it. */
-export class MemberFactsError extends Error {
+export class MemberFactsError extends KubesmithError {
   readonly reason = 'HostFactsIncomplete';
 }
 

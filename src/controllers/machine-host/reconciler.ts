@@ -17,6 +17,7 @@ import { toFacts } from './facts.ts';
 import { desiredHostname, preflight } from './preflight.ts';
 import { applyPrep, planPrep } from './prep.ts';
 import { PROBE_SCRIPT, parseProbe } from './probe.ts';
+import { KubesmithError } from '../../errors.ts';
 
 export interface MachineHostDeps {
   client: KubeClient;
@@ -31,11 +32,14 @@ export interface MachineHostDeps {
 }
 
 /** The key Secret is absent, lacks the key, or holds something that is not a usable private key. */
-export class MissingKeyError extends Error {
+export class MissingKeyError extends KubesmithError {
   readonly reason: 'SshKeySecretMissing' | 'SshKeyInvalid';
+  override readonly needsPerson: boolean;
   constructor(message: string, reason: MissingKeyError['reason'] = 'SshKeySecretMissing') {
     super(message);
     this.reason = reason;
+    // A missing Secret is waited for (its creation re-enqueues the host); an unusable key is not.
+    this.needsPerson = reason === 'SshKeyInvalid';
   }
 }
 
