@@ -19,3 +19,8 @@ export abstract class KubesmithError extends Error {
 export function isKubesmithError(error: unknown): error is KubesmithError {
   return error instanceof KubesmithError;
 }
+
+/** The message of anything thrown, for a condition or a log line. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -15,6 +15,20 @@ const cidrsDisjoint =
   '!isCIDR(self.podCIDR) || !isCIDR(self.serviceCIDR) || ' +
   '!(cidr(self.podCIDR).containsCIDR(cidr(self.serviceCIDR)) || cidr(self.serviceCIDR).containsCIDR(cidr(self.podCIDR)))';
 
+// Kubernetes supports upgrading the control plane one minor release at a time and never
+// downgrading it. Compared with split() and int() rather than the semver library, which CRD rules
+// may use only on API servers from 1.34 on (Kubernetes semver library, 1.33, and new rules compile
+// against the previous minor's environment); the rest of this CRD works from 1.31. A value that is
+// not a version is left to the pattern, which reports it.
+const versionPart = (v: string, i: number) => `int(${v}.split('.')[${i}])`;
+const versionStep =
+  "[self, oldSelf].exists(v, !v.matches('^v[0-9]+[.][0-9]+[.][0-9]+$')) || " +
+  "(self.split('.')[0] == oldSelf.split('.')[0] && " +
+  `(${versionPart('self', 1)} == ${versionPart('oldSelf', 1)} ` +
+  `? ${versionPart('self', 2)} >= ${versionPart('oldSelf', 2)} ` +
+  `: ${versionPart('self', 1)} == ${versionPart('oldSelf', 1)} + 1))`;
+const versionStepMessage = 'may move up by one minor at a time and never down';
+
 export const clusterNetworkSchema = z
   .object({
     podCIDR: cidrField('10.244.0.0/16').default('10.244.0.0/16').describe('Range pod IPs are taken from.'),
@@ -43,7 +57,20 @@ export const clusterNetworkSchema = z
 
 export const controlPlaneSpec = z
   .object({
-    version: kubernetesVersion.describe('Kubernetes release to run, such as v1.36.3.'),
+    version: kubernetesVersion
+      .meta({
+        'x-kubernetes-validations': [
+          {
+            rule: versionStep,
+            message: `${versionStepMessage}, as Kubernetes supports`,
+            // format(), not + string(...): the cost estimate of a concatenated string() has no bound.
+            messageExpression:
+              `'${versionStepMessage}: from %s go to %s.%d.x at most'` +
+              ".format([oldSelf, oldSelf.split('.')[0], int(oldSelf.split('.')[1]) + 1])",
+          },
+        ],
+      })
+      .describe('Kubernetes release to run, such as v1.36.3. May move up by one minor release at a time, never down.'),
     hostSelector: labelSelector.describe('Which MachineHosts in this namespace may become control-plane members.'),
     replicas: z
       .int()
@@ -158,6 +185,10 @@ export const controlPlaneStatus = z.object({
     )
     .optional()
     .describe('etcd members and their health.'),
+  etcdClusterID: z
+    .string()
+    .optional()
+    .describe('ID of the etcd cluster, recorded once it formed; a member that answers for another cluster is never trusted.'),
   certificates: z
     .array(
       z.object({

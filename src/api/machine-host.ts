@@ -24,7 +24,10 @@ export const bastionSchema = z
       .describe('Private key for the jump host; defaults to the host key of the MachineHost itself.'),
     hostKey: hostKeyLine
       .optional()
-      .describe('Pinned public host key of the jump host; when absent the first key seen is recorded and pinned.'),
+      .describe(
+        'Pinned public host key of the jump host; when absent the first key seen is recorded in the annotation ' +
+          '`kubesmith.io/recorded-bastion-host-key` and pinned.',
+      ),
   })
   .describe('A jump host through which the machine is reached. Given whole (address and user) or not at all.');
 
@@ -41,8 +44,9 @@ export const machineHostSpec = z
     hostKey: hostKeyLine
       .optional()
       .describe(
-        'Pinned public host key line. When absent, the key seen at first contact is recorded in status and ' +
-          'pinned from then on; a changed key is refused, never accepted silently.',
+        'Pinned public host key line. When absent, the key seen at first contact is recorded in the annotation ' +
+          '`kubesmith.io/recorded-host-key` and pinned from then on (remove the annotation to record again); a ' +
+          'changed key is refused, never accepted silently. Wins over a recorded key.',
       ),
     bastion: bastionSchema.optional(),
     hostname: z
@@ -95,12 +99,21 @@ export const hostFactsSchema = z
 export const machineHostStatus = z.object({
   observedGeneration,
   conditions,
-  hostKey: z.string().optional().describe('The host key line seen at first contact, pinned from then on.'),
-  hostKeyFingerprint: z.string().optional().describe('SHA-256 fingerprint of the pinned host key.'),
+  hostKey: z
+    .string()
+    .optional()
+    .describe(
+      'Where versions before the annotation `kubesmith.io/recorded-host-key` kept the recorded host key (and ' +
+        'where it stays while that annotation cannot be written); moved into the annotation at the next reconcile.',
+    ),
+  hostKeyFingerprint: z.string().optional().describe('SHA-256 fingerprint of the pinned host key, as seen at the last connection.'),
   bastionHostKey: z
     .string()
     .optional()
-    .describe('The bastion host key line seen at first contact when spec.bastion.hostKey is absent, pinned from then on.'),
+    .describe(
+      'Where versions before the annotation `kubesmith.io/recorded-bastion-host-key` kept the recorded bastion host ' +
+        'key; moved into the annotation at the next reconcile.',
+    ),
   facts: hostFactsSchema.optional(),
   consumerRef: localObjectRef
     .extend({ kind: z.enum(['ControlPlane', 'WorkerPool']).describe('Kind of the claiming object.') })

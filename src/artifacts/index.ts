@@ -1,6 +1,15 @@
-export { ArtifactCache, type Artifact, type ArtifactCacheOptions, type ChecksumPolicy, type UnpackedFile } from './cache.ts';
-export { parseSha256Sums } from './checksums.ts';
+export { ArtifactCache, type Artifact, type ArtifactCacheOptions, type ArtifactFile, type ChecksumPolicy } from './cache.ts';
+export { parseSha256File, parseSha256Sums } from './checksums.ts';
 export * from './errors.ts';
-export { ETCD_UPSTREAM, etcdRelease, type ArchiveMember, type ArtifactRef } from './layout.ts';
+export {
+  ETCD_UPSTREAM,
+  etcdRelease,
+  KUBERNETES_UPSTREAM,
+  kubernetesBinary,
+  type ArchiveMember,
+  type ArchiveRef,
+  type ArtifactRef,
+  type FileRef,
+} from './layout.ts';
 export { pushArtifact } from './push.ts';
 export { readTar, type TarEntry } from './tar.ts';

@@ -1,10 +1,18 @@
-// Where each artifact lives on an upstream-shaped mirror. etcd's releases are published as
-// `<download>/<version>/etcd-<version>-linux-<arch>.tar.gz` beside a `SHA256SUMS` file of the same
-// directory; a mirror keeps that layout under `<spec.artifacts.baseURL>/etcd`, so copying the
-// upstream release directories onto it is all it takes.
+// Where each artifact lives on an upstream-shaped mirror, so copying upstream's release directories
+// onto a mirror is all it takes.
+//
+// etcd publishes a tarball per release and architecture,
+// `<download>/<version>/etcd-<version>-linux-<arch>.tar.gz`, beside one `SHA256SUMS` for the
+// directory; a mirror keeps that layout under `<spec.artifacts.baseURL>/etcd`.
+//
+// Kubernetes publishes each binary on its own, `<base>/release/<version>/bin/linux/<arch>/<name>`,
+// beside a `<name>.sha256` holding its digest; a mirror keeps that layout under the base URL itself.
 
 /** Upstream download base of etcd releases, used when the ControlPlane names no mirror. */
 export const ETCD_UPSTREAM = 'https://github.com/etcd-io/etcd/releases/download';
+
+/** Upstream download base of Kubernetes releases, used when the ControlPlane names no mirror. */
+export const KUBERNETES_UPSTREAM = 'https://dl.k8s.io';
 
 export interface ArchiveMember {
   /** Path inside the archive. */
@@ -14,26 +22,40 @@ export interface ArchiveMember {
   mode: number;
 }
 
-export interface ArtifactRef {
+interface RefBase {
   /** A name for messages and the cache, for example `etcd-v3.6.16-linux-amd64.tar.gz`. */
   name: string;
   url: string;
-  /** The file publishing the artifact's SHA-256, keyed by `name`. */
   sumsUrl: string;
-  /** Files taken out of the archive and installed. */
+}
+
+/** A tarball whose members are installed; `sumsUrl` is a SHA256SUMS list with a line for `name`. */
+export interface ArchiveRef extends RefBase {
+  kind: 'archive';
   members: ArchiveMember[];
 }
+
+/** One file installed as it is; `sumsUrl` holds its digest alone. */
+export interface FileRef extends RefBase {
+  kind: 'file';
+  /** Where it goes on a host. */
+  path: string;
+  mode: number;
+}
+
+export type ArtifactRef = ArchiveRef | FileRef;
 
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
 /** The etcd server and etcdctl of one release for one architecture. */
-export function etcdRelease(baseURL: string | undefined, version: string, arch: string): ArtifactRef {
+export function etcdRelease(baseURL: string | undefined, version: string, arch: string): ArchiveRef {
   const base = baseURL ? `${trimSlash(baseURL)}/etcd` : ETCD_UPSTREAM;
   const dir = `etcd-${version}-linux-${arch}`;
   const name = `${dir}.tar.gz`;
   return {
+    kind: 'archive',
     name,
     url: `${base}/${version}/${name}`,
     sumsUrl: `${base}/${version}/SHA256SUMS`,
@@ -42,4 +64,10 @@ export function etcdRelease(baseURL: string | undefined, version: string, arch: 
       { member: `${dir}/etcdctl`, path: '/usr/local/bin/etcdctl', mode: 0o755 },
     ],
   };
+}
+
+/** One binary of a Kubernetes release, such as `kube-apiserver` or `kubectl`, for one architecture. */
+export function kubernetesBinary(baseURL: string | undefined, version: string, arch: string, name: string): FileRef {
+  const url = `${baseURL ? trimSlash(baseURL) : KUBERNETES_UPSTREAM}/release/${version}/bin/linux/${arch}/${name}`;
+  return { kind: 'file', name, url, sumsUrl: `${url}.sha256`, path: `/usr/local/bin/${name}`, mode: 0o755 };
 }

@@ -1,7 +1,13 @@
+import type { Readable } from 'node:stream';
 import { shellQuote } from './shell.ts';
 
 export interface ExecOptions {
-  stdin?: string | Buffer;
+  /**
+   * A stream is piped with backpressure; if reading it fails, the channel is closed and the call
+   * fails with that error. It must not be read from or fail before the command starts (a file
+   * stream from an open FileHandle qualifies), and its owner destroys it after.
+   */
+  stdin?: string | Buffer | Readable;
   /** Stops the command after this long (default: the session's). */
   timeoutMs?: number;
   /** Runs as the login user; by default commands run as root (through `sudo -n` for other users). */

@@ -84,6 +84,15 @@ export class SudoNotPermittedError extends HostError {
   }
 }
 
+/** The work was stopped (shutdown or lost leadership) before this command: it was not run. */
+export class WorkAbortedError extends HostError {
+  readonly reason = 'Aborted';
+
+  constructor(host: string, command: string) {
+    super(host, `"${command}" was not run on ${host}: the work was stopped (shutdown or lost leadership)`);
+  }
+}
+
 export class CommandTimeoutError extends HostError {
   readonly reason = 'CommandTimedOut';
   readonly command: string;

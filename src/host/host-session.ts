@@ -12,6 +12,7 @@ import {
   CommandTimeoutError,
   SudoNotPermittedError,
   SudoPasswordRequiredError,
+  WorkAbortedError,
   type HostError,
 } from './errors.ts';
 import type { HostKey } from './host-key.ts';
@@ -35,6 +36,8 @@ export interface SessionOptions {
   observer?: HostObserver;
   redactor?: Redactor;
   defaultTimeoutMs?: number;
+  /** Once aborted, no further command is started: a process that lost its lease stops changing hosts. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
@@ -50,6 +53,7 @@ export class HostSession {
   readonly #user: string;
   readonly #observer: HostObserver | undefined;
   readonly #defaultTimeoutMs: number;
+  readonly #signal: AbortSignal | undefined;
   #refused: HostError | undefined;
 
   constructor(connection: SshConnection, options: SessionOptions) {
@@ -58,6 +62,7 @@ export class HostSession {
     this.#observer = options.observer;
     this.redactor = options.redactor ?? new Redactor();
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.#signal = options.signal;
   }
 
   get host(): string {
@@ -79,6 +84,7 @@ export class HostSession {
   /** Runs a command and returns its exit code and output, whatever the exit code. */
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     if (this.#refused) throw this.#refused;
+    if (this.#signal?.aborted) throw new WorkAbortedError(this.host, this.redactor.redact(command));
     const timeoutMs = options.timeoutMs ?? this.#defaultTimeoutMs;
     const sudo = !options.unprivileged && this.#user !== 'root';
     const started = performance.now();

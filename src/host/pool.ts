@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { SshCounters } from './counters.ts';
 import { targetLabel, type Endpoint, type HostTarget } from './endpoint.ts';
 import { parseHostKeyLine, type HostKey } from './host-key.ts';
@@ -20,6 +21,8 @@ export interface WorkOptions {
   observer?: HostObserver;
   /** Values to hide in what the observer and errors report, besides the private keys. */
   secrets?: Iterable<string>;
+  /** Stops the work from starting further commands once aborted. */
+  signal?: AbortSignal;
 }
 
 interface Entry {
@@ -75,10 +78,17 @@ export class SshPool {
         user: target.user,
         redactor,
         ...(options.observer ? { observer: options.observer } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
         ...(this.#defaultTimeoutMs ? { defaultTimeoutMs: this.#defaultTimeoutMs } : {}),
       });
       return work(session);
     });
+  }
+
+  /** A TCP stream from the host to `address:port`, over the host's pooled connection. */
+  async openTunnel(target: HostTarget, address: string, port: number): Promise<Duplex> {
+    const connection = await this.#connection(target);
+    return connection.openTunnel(address, port);
   }
 
   /** Closes every connection. The pool stays usable; later work reconnects. */

@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type { Client, ClientChannel } from 'ssh2';
 import type { SshCounters } from './counters.ts';
 import { endpointLabel, targetLabel, type HostTarget } from './endpoint.ts';
@@ -24,7 +24,7 @@ export const defaultConnectionOptions: ConnectionOptions = {
 };
 
 export interface RawExecOptions {
-  stdin?: string | Buffer;
+  stdin?: string | Buffer | Readable;
   /** Closes the channel after this long; the caller turns that into a typed error. */
   deadlineMs: number;
 }
@@ -131,6 +131,25 @@ export class SshConnection {
     });
   }
 
+  /**
+   * A TCP stream from the host to `address:port` (SSH's direct-tcpip): how the operator reaches a
+   * cluster's API with only port 22 open. Not a session, so it does not count against maxChannels.
+   */
+  openTunnel(address: string, port: number): Promise<Duplex> {
+    if (this.#closed) {
+      return Promise.reject(new ConnectionLostError(this.label, `the SSH connection to ${this.label} is closed; retry to reconnect`));
+    }
+    this.#lastUsed = Date.now();
+    return new Promise((resolve, reject) => {
+      this.#client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => {
+        if (err) {
+          const message = `${this.label} could not open a connection to ${address}:${port} (${err.message}); check that it listens there`;
+          reject(new HostUnreachableError(this.label, message, { cause: err }));
+        } else resolve(stream);
+      });
+    });
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -166,6 +185,8 @@ function collect(channel: ClientChannel, options: RawExecOptions, label: string)
     let exitCode: number | null = null;
     let signal: string | undefined;
     let deadlinePassed = false;
+    let stdinError: Error | undefined;
+    const { stdin } = options;
     const timer = setTimeout(() => {
       deadlinePassed = true;
       // OpenSSH delivers the signal to the remote process; closing the channel ends the wait either way.
@@ -180,6 +201,10 @@ function collect(channel: ClientChannel, options: RawExecOptions, label: string)
     });
     channel.on('close', () => {
       clearTimeout(timer);
+      if (stdinError) {
+        reject(stdinError);
+        return;
+      }
       if (exitCode === null && signal === undefined && !deadlinePassed) {
         const message = `the connection to ${label} closed before the command finished; retry to reconnect`;
         reject(new ConnectionLostError(label, message));
@@ -196,6 +221,15 @@ function collect(channel: ClientChannel, options: RawExecOptions, label: string)
     });
     // An error is followed by 'close', which settles the result.
     channel.on('error', () => {});
-    channel.end(options.stdin);
+    if (stdin instanceof Readable) {
+      // The command's outcome means nothing when its input was cut short, so the read error is the result.
+      stdin.on('error', (error) => {
+        stdinError ??= error;
+        channel.close();
+      });
+      stdin.pipe(channel);
+    } else {
+      channel.end(stdin);
+    }
   });
 }

@@ -177,12 +177,12 @@ const specs: PkiSpec[] = [
     kind: 'certificate',
     name: 'super-admin',
     description:
-      'break-glass administrator in system:masters, which RBAC cannot revoke; the controller uses it to ' +
-      'create the kubeadm:cluster-admins binding and keeps it off the hosts',
+      'break-glass administrator in system:masters, which RBAC cannot revoke; on control-plane hosts only ' +
+      '(mode 0600, as kubeadm does), and used by the controller to create the kubeadm:cluster-admins binding',
     ca: 'ca',
     scope: 'cluster',
     output: { type: 'kubeconfig', file: 'super-admin.conf', server: 'endpoint' },
-    on: [],
+    on: ['control-plane'],
     keyUsages: LEAF,
     extKeyUsages: ['clientAuth'],
     subject: () => ({ commonName: 'kubernetes-super-admin', organizations: [MASTERS_GROUP] }),

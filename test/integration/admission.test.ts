@@ -2,7 +2,7 @@
 // everything the samples show is accepted with defaults filled in.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION } from '../../src/api/index.ts';
 import { createNamespace, deleteNamespace, rejection, testKubeConfig } from '../support/kube.ts';
@@ -101,6 +101,40 @@ describe('admission of bad input', () => {
     const created = await client.create(controlPlane());
     const changed = { ...created, spec: { ...(created as Obj).spec, clusterNetwork: { podCIDR: '10.200.0.0/16' } } };
     await expect(client.replace(changed)).rejects.toThrow(/clusterNetwork cannot change once the cluster exists/);
+  });
+});
+
+describe('version changes', () => {
+  async function changeVersion(from: string, to: string): Promise<Obj> {
+    const client = KubernetesObjectApi.makeApiClient(kc);
+    const created = (await client.create(controlPlane({ version: from }))) as Obj;
+    return (await client.replace({ ...created, spec: { ...created.spec, version: to } })) as Obj;
+  }
+
+  it.each([
+    ['a patch release up', 'v1.35.2', 'v1.35.3'],
+    ['one minor up', 'v1.35.2', 'v1.36.0'],
+    ['one minor up to a later patch', 'v1.35.2', 'v1.36.9'],
+    ['a patch number with more digits', 'v1.35.9', 'v1.35.10'],
+  ])('accepts %s (%s to %s)', async (_name, from, to) => {
+    expect((await changeVersion(from, to)).spec.version).toBe(to);
+  });
+
+  it.each([
+    ['two minors up', 'v1.35.2', 'v1.37.0'],
+    ['a patch release down', 'v1.35.2', 'v1.35.1'],
+    ['a minor down', 'v1.35.2', 'v1.34.9'],
+  ])('refuses %s (%s to %s), saying how far it may go', async (_name, from, to) => {
+    const error = await changeVersion(from, to).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ApiException);
+    const body = (error as ApiException<unknown>).body;
+    const message = String((typeof body === 'string' ? JSON.parse(body) : body)?.message);
+    expect(message).toContain(
+      `spec.version: Invalid value: "${to}": may move up by one minor at a time and never down: from ${from} go to v1.36.x at most`,
+    );
   });
 });
 

@@ -2,11 +2,12 @@
 // requests per path so tests can tell a download from a cache hit.
 import { execFileSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { mkdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sha256OfFile } from '../../src/artifacts/sha256.ts';
 
 export interface ArtifactMirror {
   baseURL: string;
@@ -48,4 +49,28 @@ const hack = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'hack');
 /** Fills `root` with an etcd release laid out as upstream's (hack/build-etcd-release.sh); returns its directory. */
 export function buildEtcdRelease(root: string): string {
   return execFileSync('bash', [join(hack, 'build-etcd-release.sh'), root], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+/** The Kubernetes binaries hack/build-binaries.sh builds; its etcd goes on the mirror by buildEtcdRelease. */
+const KUBERNETES_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'] as const;
+
+/**
+ * Fills `root` with the Kubernetes binaries of `version` laid out as dl.k8s.io's:
+ * `<root>/release/<version>/bin/linux/amd64/<name>` with `<name>.sha256` beside it; returns that
+ * directory. The binaries are linked from hack/build-binaries.sh's directory, not copied.
+ */
+export async function buildKubernetesRelease(root: string, version: string): Promise<string> {
+  const bin = execFileSync('bash', [join(hack, 'build-binaries.sh')], {
+    encoding: 'utf8',
+    env: { ...process.env, KUBE_VERSION: version },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  const dir = join(root, 'release', version, 'bin', 'linux', 'amd64');
+  await mkdir(dir, { recursive: true });
+  for (const name of KUBERNETES_BINARIES) {
+    await rm(join(dir, name), { force: true });
+    await symlink(join(bin, name), join(dir, name));
+    await writeFile(join(dir, `${name}.sha256`), `${await sha256OfFile(join(bin, name))}\n`);
+  }
+  return dir;
 }

@@ -1,5 +1,5 @@
 // MachineHost and ControlPlane controllers in this process, watching one namespace, over real test
-// hosts, with an etcd release served from an upstream-shaped mirror on 127.0.0.1.
+// hosts, with etcd and Kubernetes releases served from an upstream-shaped mirror on 127.0.0.1.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { createLogger } from '../../src/runtime/logger.ts';
 import { Manager } from '../../src/runtime/manager.ts';
 import { Metrics } from '../../src/runtime/metrics.ts';
 import { resourcePath } from '../../src/runtime/resources.ts';
-import { buildEtcdRelease, startArtifactMirror, type ArtifactMirror } from './artifact-mirror.ts';
+import { buildEtcdRelease, buildKubernetesRelease, startArtifactMirror, type ArtifactMirror } from './artifact-mirror.ts';
 import { nudgeObject, waitForObjectCondition } from './object-conditions.ts';
 
 export interface ControlPlaneEnv {
@@ -28,12 +28,16 @@ export interface ControlPlaneEnv {
   stop(): Promise<void>;
 }
 
+/** The release the tests' ControlPlanes run: the one hack/build-binaries.sh builds. */
+export const KUBERNETES_VERSION = 'v1.36.3';
+
 export async function startControlPlaneEnv(kc: KubeConfig, namespace: string): Promise<ControlPlaneEnv> {
   const log = createLogger('e2e');
   log.level = process.env.KUBESMITH_LOG_LEVEL ?? 'silent';
   const root = mkdtempSync(join(tmpdir(), 'kubesmith-mirror-'));
   const cacheDir = mkdtempSync(join(tmpdir(), 'kubesmith-artifact-cache-'));
   const releaseDir = buildEtcdRelease(root);
+  await buildKubernetesRelease(root, KUBERNETES_VERSION);
   const mirror = await startArtifactMirror(root);
   const manager = new Manager({ kubeConfig: kc, log, identity: 'e2e', namespace, metrics: new Metrics(false) });
   addMachineHostController(manager, { retryMs: 500 });
@@ -64,7 +68,7 @@ export async function createControlPlane(
     apiVersion: API_VERSION,
     kind: 'ControlPlane',
     metadata: { name },
-    spec: { version: 'v1.36.3', hostSelector: { matchLabels: { role: 'control-plane' } }, replicas: 1, ...spec },
+    spec: { version: KUBERNETES_VERSION, hostSelector: { matchLabels: { role: 'control-plane' } }, replicas: 1, ...spec },
   });
 }
 

@@ -21,6 +21,13 @@ import {
 import { isConflict, isNotFound, type KubeClient } from '../../runtime/kube-client.ts';
 import { apiVersionOf, resourcePath, secretResource } from '../../runtime/resources.ts';
 import { controlPlaneResource } from '../resources.ts';
+import {
+  encryptionKeyFromSecret,
+  encryptionKeySecret,
+  encryptionSecretName,
+  generateEncryptionKey,
+  type EncryptionKey,
+} from './components/encryption.ts';
 import { KubesmithError } from '../../errors.ts';
 
 export interface ClusterMaterial {
@@ -40,7 +47,7 @@ export function generationOptions(cp: ControlPlane): GenerationOptions {
   return { keyAlgorithm, validityDays, caValidityDays };
 }
 
-async function getSecret(client: KubeClient, namespace: string, name: string): Promise<V1Secret | undefined> {
+export async function getSecret(client: KubeClient, namespace: string, name: string): Promise<V1Secret | undefined> {
   try {
     return await client.get<V1Secret>(resourcePath(secretResource, namespace, name));
   } catch (error) {
@@ -49,7 +56,7 @@ async function getSecret(client: KubeClient, namespace: string, name: string): P
   }
 }
 
-function ownedBy(cp: ControlPlane, secret: V1Secret): V1Secret {
+export function ownedBy(cp: ControlPlane, secret: V1Secret): V1Secret {
   const owner = { apiVersion: apiVersionOf(controlPlaneResource), kind: 'ControlPlane', name: cp.metadata.name!, uid: cp.metadata.uid!, controller: true };
   return { ...secret, metadata: { ...secret.metadata, ownerReferences: [owner] } };
 }
@@ -58,7 +65,7 @@ function ownedBy(cp: ControlPlane, secret: V1Secret): V1Secret {
  * Creates the Secret unless it exists; returns the one that ended up stored, which is someone
  * else's when a concurrent writer got there first.
  */
-async function createOnce(client: KubeClient, namespace: string, secret: V1Secret): Promise<{ secret: V1Secret; created: boolean }> {
+export async function createOnce(client: KubeClient, namespace: string, secret: V1Secret): Promise<{ secret: V1Secret; created: boolean }> {
   try {
     return { secret: await client.create<V1Secret>(resourcePath(secretResource, namespace), secret), created: true };
   } catch (error) {
@@ -111,4 +118,19 @@ export async function ensureClusterMaterial(client: KubeClient, cp: ControlPlane
     ...kubeadmCertificateSet.authorities.map((spec) => authorityFor(client, cp, spec, created)),
   ]);
   return { authorities: new Map(authorities.map((a) => [a.spec.name, a])), serviceAccount, created };
+}
+
+/**
+ * The key that encrypts the cluster's Secrets at rest, made once. A Secret that exists but holds no
+ * usable key is reported (EncryptionKeyError), never replaced: the data written with it would be lost.
+ * Unlike the CAs it has no owner reference: deleting the ControlPlane keeps etcd's data (moved aside
+ * on each host), and without this key the Secrets in that data could never be read again.
+ */
+export async function ensureEncryptionKey(client: KubeClient, cp: ControlPlane): Promise<{ key: EncryptionKey; created: boolean }> {
+  const namespace = cp.metadata.namespace!;
+  const stored = await getSecret(client, namespace, encryptionSecretName(cp.metadata.name!));
+  if (stored) return { key: encryptionKeyFromSecret(stored), created: false };
+  const secret = encryptionKeySecret({ cluster: cp.metadata.name!, namespace }, generateEncryptionKey());
+  const result = await createOnce(client, namespace, secret);
+  return { key: encryptionKeyFromSecret(result.secret), created: result.created };
 }

@@ -2,20 +2,27 @@
 // cluster alone; every other host joins as a learner (added through a running member, then started)
 // and is promoted to voter once it has caught up with the leader. One member joins at a time, as
 // etcd allows only one learner at once by default and a new voter changes the quorum.
+//
+// Nothing here may split the cluster: a member is trusted only if it reports the cluster ID most
+// members (or the recorded one) report; a member that lost its data is removed and joins afresh as a
+// learner instead of bootstrapping alone; a member is removed only while the rest keep a quorum.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailedError, type HostSession } from '../../host/index.ts';
 import { peerURL } from './etcd-unit.ts';
-import { startNewMember, type EtcdHostState } from './etcd-host.ts';
+import { startNewMember, stopMember, type EtcdHostState } from './etcd-host.ts';
 import {
   endpointHealthCommand,
   memberAddCommand,
   memberListCommand,
   memberPromoteCommand,
+  memberRemoveCommand,
+  parseClusterId,
   parseInitialCluster,
   parseEndpointHealth,
   parseMemberList,
   type EtcdMemberInfo,
 } from './etcdctl.ts';
+import { checkEtcdHealth } from './etcd-health.ts';
 import type { Member } from './members.ts';
 import { KubesmithError } from '../../errors.ts';
 
@@ -39,18 +46,81 @@ export function entryFor(list: readonly EtcdMemberInfo[], member: Member): EtcdM
   return list.find((e) => e.name === member.hostname) ?? list.find((e) => e.peerURLs.includes(peerURL(member.ip)));
 }
 
-async function listFrom(onHost: OnHost, member: Member): Promise<EtcdMemberInfo[] | undefined> {
-  const result = await onHost(member, (s) => s.exec(memberListCommand, { timeoutMs: 30_000 }));
-  return result.exitCode === 0 ? parseMemberList(result.stdout) : undefined;
+/** The cluster as its trusted members see it: the member list, who answered it, and the cluster ID. */
+export interface EtcdView {
+  list: EtcdMemberInfo[];
+  anchor: Member;
+  clusterId: string;
 }
 
-/** The member list as the first running member that answers sees it, with that member. */
-export async function findCluster(onHost: OnHost, running: readonly Member[]): Promise<{ list: EtcdMemberInfo[]; anchor: Member } | undefined> {
-  for (const member of running) {
-    const list = await listFrom(onHost, member);
-    if (list) return { list, anchor: member };
+export interface Survey {
+  view?: EtcdView;
+  /** Members that answered for another cluster: reported, never used. */
+  foreign: { member: Member; clusterId: string }[];
+}
+
+async function listFrom(onHost: OnHost, member: Member): Promise<{ list: EtcdMemberInfo[]; clusterId: string } | undefined> {
+  const result = await onHost(member, (s) => s.exec(memberListCommand, { timeoutMs: 30_000 })).catch(() => undefined);
+  const clusterId = result?.exitCode === 0 ? parseClusterId(result.stdout) : undefined;
+  return result && clusterId ? { list: parseMemberList(result.stdout), clusterId } : undefined;
+}
+
+/**
+ * Asks every running member, in parallel, for the member list. The cluster is the ID recorded
+ * before when any member still reports it, else the one most members report (ties go to the
+ * earlier member, the endpoint's first).
+ */
+export async function surveyCluster(onHost: OnHost, running: readonly Member[], recordedId?: string): Promise<Survey> {
+  const answers = await Promise.all(running.map((m) => listFrom(onHost, m)));
+  const counts = new Map<string, number>();
+  for (const answer of answers) if (answer) counts.set(answer.clusterId, (counts.get(answer.clusterId) ?? 0) + 1);
+  if (counts.size === 0) return { foreign: [] };
+  const clusterId =
+    recordedId && counts.has(recordedId) ? recordedId : [...counts].reduce((best, next) => (next[1] > best[1] ? next : best))[0];
+  const foreign: Survey['foreign'] = [];
+  let view: EtcdView | undefined;
+  for (const [i, answer] of answers.entries()) {
+    if (!answer) continue;
+    if (answer.clusterId !== clusterId) foreign.push({ member: running[i]!, clusterId: answer.clusterId });
+    else view ??= { list: answer.list, anchor: running[i]!, clusterId };
   }
-  return undefined;
+  return { view, foreign };
+}
+
+export class ForeignMemberError extends EtcdMembershipError {
+  constructor(foreign: Survey['foreign'], clusterId: string) {
+    const names = foreign.map((f) => `${f.member.name} (cluster ${f.clusterId})`).join(', ');
+    super(
+      'ForeignEtcdMember',
+      `${names} answer${foreign.length === 1 ? 's' : ''} for another etcd cluster than ${clusterId}, so kubesmith neither uses nor changes ` +
+        'them; stop etcd there and move its data directory aside, and the host joins this cluster afresh',
+      true,
+    );
+  }
+}
+
+/** Voters needed for a quorum among `voters`. */
+export function quorumOf(voters: number): number {
+  return Math.floor(voters / 2) + 1;
+}
+
+/**
+ * Removes a member through the anchor, but only if the voters left keep a quorum among those that
+ * are healthy (`healthyLeft`, the healthy voters other than the one removed).
+ */
+export async function removeMember(onHost: OnHost, view: EtcdView, entry: EtcdMemberInfo, healthyLeft: number, what: string): Promise<void> {
+  const voters = view.list.filter((e) => !e.learner).length;
+  const votersAfter = entry.learner ? voters : voters - 1;
+  // A learner does not vote: taking it out never costs the quorum.
+  if (!entry.learner && healthyLeft < quorumOf(votersAfter)) {
+    throw new EtcdMembershipError(
+      'WaitingForQuorum',
+      `${what} stays in etcd for now: without it ${votersAfter} voters would need ${quorumOf(votersAfter)} healthy for a quorum, and ${healthyLeft} are; ` +
+        'it is removed once the others are healthy',
+    );
+  }
+  await onHost(view.anchor, (s) => s.check(memberRemoveCommand(entry.id), { changes: `removed ${what} from etcd` }));
+  view.list = view.list.filter((e) => e.id !== entry.id);
 }
 
 async function promote(onHost: OnHost, anchor: Member, joiner: Member, id: string): Promise<void> {
@@ -142,26 +212,65 @@ async function join(onHost: OnHost, anchor: Member, member: Member, list: EtcdMe
   await waitUntilHealthy(onHost, member, 'joining');
 }
 
-async function waitForAnswer(onHost: OnHost, running: readonly Member[]) {
+async function waitForAnswer(onHost: OnHost, running: readonly Member[], recordedId: string | undefined): Promise<Survey> {
   const deadline = Date.now() + ANSWER_TIMEOUT_MS;
   for (;;) {
-    const cluster = await findCluster(onHost, running);
-    if (cluster || Date.now() > deadline) return cluster;
+    const survey = await surveyCluster(onHost, running, recordedId);
+    if (survey.view || survey.foreign.length > 0 || Date.now() > deadline) return survey;
     await sleep(1_000);
   }
 }
 
-/** Brings every claimed host into the cluster as a voting member. */
-export async function reconcileMembership(
-  onHost: OnHost,
-  members: readonly Member[],
-  states: ReadonlyMap<string, EtcdHostState>,
-  dataDir: string,
-): Promise<void> {
+async function healthyVotersAmong(onHost: OnHost, members: readonly Member[]): Promise<number> {
+  return (await checkEtcdHealth(onHost, members)).healthyVoters.length;
+}
+
+/** Entries no claimed or surplus host accounts for: their MachineHost is gone, or was never ours. */
+export function orphansOf(list: readonly EtcdMemberInfo[], hosts: readonly Member[]): EtcdMemberInfo[] {
+  return list.filter((entry) => !hosts.some((m) => entryFor([entry], m)));
+}
+
+export function describeEntry(entry: EtcdMemberInfo): string {
+  return `etcd member ${entry.name || '(not started)'} ${entry.id} at ${entry.peerURLs.join(',')}`;
+}
+
+export interface MembershipInput {
+  members: readonly Member[];
+  /** Hosts on their way out, handled by the scale-down: not orphans. */
+  surplus: readonly Member[];
+  states: ReadonlyMap<string, EtcdHostState>;
+  dataDir: string;
+  /** The cluster ID recorded once the cluster formed, if any. */
+  recordedId: string | undefined;
+}
+
+export interface MembershipResult {
+  clusterId: string;
+  /** Members started by this reconcile, which may still hold their bootstrap settings. */
+  started: Member[];
+  /** What was done that a person should hear of. */
+  notices: string[];
+}
+
+/**
+ * A member whose host lost its data directory (the list knows it, the host has no data): it is
+ * stopped and removed while the others keep a quorum, then joins afresh as a learner. Restarted
+ * as it was, it would either fail for ever or, for the first member, bootstrap a second cluster.
+ */
+async function forgetLostMember(onHost: OnHost, view: EtcdView, member: Member, entry: EtcdMemberInfo, others: readonly Member[]): Promise<void> {
+  await onHost(member, (s) => stopMember(s));
+  await removeMember(onHost, view, entry, await healthyVotersAmong(onHost, others), `${member.hostname}, whose data directory is gone,`);
+}
+
+/** Brings every claimed host into the cluster as a voting member and takes out members nobody claims. */
+export async function reconcileMembership(onHost: OnHost, input: MembershipInput): Promise<MembershipResult> {
+  const { members, states, dataDir } = input;
   const running = members.filter((m) => states.get(m.name)?.active);
-  let cluster = running.length > 0 ? await waitForAnswer(onHost, running) : undefined;
-  if (!cluster) {
-    if (running.length > 0 || members.some((m) => states.get(m.name)?.hasData)) {
+  const result: MembershipResult = { clusterId: '', started: [], notices: [] };
+  let survey = running.length > 0 ? await waitForAnswer(onHost, running, input.recordedId) : { foreign: [] };
+  if (survey.foreign.length > 0) throw new ForeignMemberError(survey.foreign, survey.view?.clusterId ?? input.recordedId ?? 'the recorded one');
+  if (!survey.view) {
+    if (running.length > 0 || members.some((m) => states.get(m.name)?.hasData) || input.recordedId) {
       throw new EtcdMembershipError(
         'EtcdUnavailable',
         `etcd runs on ${running.map((m) => m.name).join(', ') || 'no host'} but no member answers; check \`journalctl -u etcd\` on those hosts`,
@@ -169,22 +278,42 @@ export async function reconcileMembership(
     }
     const first = members[0]!;
     await onHost(first, (s) => startNewMember(s, [{ name: first.hostname, peerURL: peerURL(first.ip) }], 'new', true));
-    cluster = await waitForAnswer(onHost, [first]);
-    if (!cluster) throw new EtcdMembershipError('EtcdUnavailable', `etcd on ${first.name} started but does not answer; check \`journalctl -u etcd\` there`);
+    result.started.push(first);
+    survey = await waitForAnswer(onHost, [first], undefined);
+    if (!survey.view) throw new EtcdMembershipError('EtcdUnavailable', `etcd on ${first.name} started but does not answer; check \`journalctl -u etcd\` there`);
   }
-  const { anchor } = cluster;
-  let list = cluster.list;
+  const view = survey.view;
+  result.clusterId = view.clusterId;
+  const known = [...members, ...input.surplus];
+  // A learner nobody claims blocks every add (etcd takes one learner at a time) and counts for no quorum.
+  for (const entry of orphansOf(view.list, known).filter((e) => e.learner)) {
+    await removeMember(onHost, view, entry, 0, describeEntry(entry));
+    result.notices.push(`removed ${describeEntry(entry)}, which no claimed MachineHost accounts for`);
+  }
   for (const member of members) {
-    const entry = entryFor(list, member);
-    if (entry && entry.name !== '' && !entry.learner) continue;
-    if (!entry && states.get(member.name)?.hasData) {
+    const entry = entryFor(view.list, member);
+    const state = states.get(member.name);
+    const startedNow = result.started.includes(member);
+    if (entry && entry.name !== '' && !state?.hasData && !startedNow) {
+      await forgetLostMember(onHost, view, member, entry, members.filter((m) => m !== member));
+      result.notices.push(`${member.name} lost its etcd data directory: removed its old member and joined it afresh as a learner`);
+    } else if (entry && entry.name !== '' && !entry.learner) {
+      continue;
+    } else if (!entry && state?.hasData) {
       throw new EtcdMembershipError(
         'StaleEtcdData',
         `${member.name} has etcd data of a member the cluster does not have; kubesmith does not delete data: ` +
           `move ${dataDir} aside on that host to let it join afresh`,
+        true,
       );
     }
-    await join(onHost, anchor, member, list);
-    list = (await listFrom(onHost, anchor)) ?? list;
+    await join(onHost, view.anchor, member, view.list);
+    result.started.push(member);
+    view.list = (await listFrom(onHost, view.anchor))?.list ?? view.list;
   }
+  for (const entry of orphansOf(view.list, known)) {
+    await removeMember(onHost, view, entry, await healthyVotersAmong(onHost, members), describeEntry(entry));
+    result.notices.push(`removed ${describeEntry(entry)}, which no claimed MachineHost accounts for`);
+  }
+  return result;
 }

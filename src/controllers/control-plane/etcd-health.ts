@@ -1,20 +1,25 @@
 // Health of each member, checked on its own host through SSH, and the member list for the status.
+// Every voter in etcd's own list counts, not only claimed hosts: a member whose MachineHost is gone
+// is reported, and so is a claimed host that answers for another cluster.
 import type { ControlPlaneStatus } from '../../api/index.ts';
+import { errorMessage } from '../../errors.ts';
 import type { OnHost } from './etcd-cluster.ts';
-import { entryFor } from './etcd-cluster.ts';
-import { endpointHealthCommand, memberListCommand, parseEndpointHealth, parseMemberList, type EtcdMemberInfo } from './etcdctl.ts';
+import { describeEntry, entryFor, orphansOf } from './etcd-cluster.ts';
+import { endpointHealthCommand, memberListCommand, parseClusterId, parseEndpointHealth, parseMemberList, type EtcdMemberInfo } from './etcdctl.ts';
 import type { Member } from './members.ts';
 
 export type EtcdMemberStatus = NonNullable<ControlPlaneStatus['etcdMembers']>[number];
 
 export interface EtcdHealth {
   members: EtcdMemberStatus[];
-  /** Claimed hosts that are healthy voting members. */
+  /** Claimed hosts that are healthy voting members of the cluster. */
   healthyVoters: Member[];
-  /** One line per claimed host that is not a healthy voting member. */
+  /** One line per claimed host that is not a healthy voting member, and per member no host accounts for. */
   problems: string[];
   /** Whether any member answered at all. */
   answered: boolean;
+  /** The cluster the trusted members belong to. */
+  clusterId?: string;
 }
 
 interface HostCheck {
@@ -22,6 +27,7 @@ interface HostCheck {
   healthy: boolean;
   error?: string;
   list?: EtcdMemberInfo[];
+  clusterId?: string;
 }
 
 async function check(onHost: OnHost, member: Member): Promise<HostCheck> {
@@ -31,16 +37,35 @@ async function check(onHost: OnHost, member: Member): Promise<HostCheck> {
       const parsed = parseEndpointHealth(health.stdout, health.stderr);
       if (!parsed.healthy) return { member, healthy: false, ...(parsed.error ? { error: parsed.error } : {}) };
       const list = await s.exec(memberListCommand, { timeoutMs: 30_000 });
-      return { member, healthy: true, ...(list.exitCode === 0 ? { list: parseMemberList(list.stdout) } : {}) };
+      const clusterId = list.exitCode === 0 ? parseClusterId(list.stdout) : undefined;
+      return { member, healthy: true, ...(clusterId ? { list: parseMemberList(list.stdout), clusterId } : {}) };
     });
   } catch (error) {
-    return { member, healthy: false, error: (error as Error).message };
+    return { member, healthy: false, error: errorMessage(error) };
   }
 }
 
-export async function checkEtcdHealth(onHost: OnHost, members: readonly Member[]): Promise<EtcdHealth> {
+/** The recorded cluster if a member still reports it, else the one most members report. */
+function trustedCluster(checks: readonly HostCheck[], recordedId: string | undefined): string | undefined {
+  const ids = checks.map((c) => c.clusterId).filter((id): id is string => id !== undefined);
+  if (recordedId && ids.includes(recordedId)) return recordedId;
+  const counts = new Map<string, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return [...counts].reduce<[string, number] | undefined>((best, next) => (!best || next[1] > best[1] ? next : best), undefined)?.[0];
+}
+
+/**
+ * `members` are the claimed hosts; `leaving` are surplus hosts still on their way out, which are
+ * neither checked nor reported as unknown.
+ */
+export async function checkEtcdHealth(
+  onHost: OnHost,
+  members: readonly Member[],
+  options: { leaving?: readonly Member[]; recordedId?: string } = {},
+): Promise<EtcdHealth> {
   const checks = await Promise.all(members.map((m) => check(onHost, m)));
-  const list = checks.find((c) => c.list)?.list ?? [];
+  const clusterId = trustedCluster(checks, options.recordedId);
+  const list = checks.find((c) => c.list && c.clusterId === clusterId)?.list ?? [];
   const byMember = new Map(checks.map((c) => [c.member.name, c]));
   const statuses: EtcdMemberStatus[] = list.map((entry) => {
     const member = members.find((m) => entryFor([entry], m));
@@ -57,10 +82,14 @@ export async function checkEtcdHealth(onHost: OnHost, members: readonly Member[]
   const problems: string[] = [];
   for (const c of checks) {
     const entry = entryFor(list, c.member);
-    if (!entry && list.length > 0) problems.push(`${c.member.name} is not a member`);
+    if (c.clusterId && c.clusterId !== clusterId) problems.push(`${c.member.name} answers for another etcd cluster (${c.clusterId}, not ${clusterId})`);
+    else if (!entry && list.length > 0) problems.push(`${c.member.name} is not a member`);
     else if (entry?.learner) problems.push(`${c.member.name} is a learner not yet promoted`);
     else if (!c.healthy) problems.push(`${c.member.name} is unhealthy: ${c.error ?? 'no answer'}`);
     else healthyVoters.push(c.member);
   }
-  return { members: statuses, healthyVoters, problems, answered: list.length > 0 };
+  for (const entry of orphansOf(list, [...members, ...(options.leaving ?? [])])) {
+    problems.push(`${describeEntry(entry)} belongs to no claimed MachineHost`);
+  }
+  return { members: statuses, healthyVoters, problems, answered: list.length > 0, ...(clusterId ? { clusterId } : {}) };
 }

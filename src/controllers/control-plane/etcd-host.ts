@@ -9,6 +9,8 @@ export interface EtcdHostState {
   /** The data directory holds a member (etcd has run here before). */
   hasData: boolean;
   active: boolean;
+  /** The first-start settings are still there; they go once the member has joined. */
+  bootstrapEnv: boolean;
   /** The unit changed under a running member, which needs a restart to take it up. */
   restart?: boolean;
 }
@@ -24,9 +26,10 @@ async function ensureDataDir(session: HostSession, dataDir: string): Promise<voi
 
 export async function readEtcdState(session: HostSession, dataDir: string): Promise<EtcdHostState> {
   const { stdout } = await session.exec(
-    `test -d ${shellQuote(`${dataDir}/member`)} && echo data; systemctl is-active --quiet etcd && echo active; true`,
+    `test -d ${shellQuote(`${dataDir}/member`)} && echo data; systemctl is-active --quiet etcd && echo active; ` +
+      `test -f ${ETCD_BOOTSTRAP_ENV_PATH} && echo bootstrap; true`,
   );
-  return { hasData: stdout.includes('data'), active: stdout.includes('active') };
+  return { hasData: stdout.includes('data'), active: stdout.includes('active'), bootstrapEnv: stdout.includes('bootstrap') };
 }
 
 /**
@@ -63,4 +66,17 @@ export async function startNewMember(
     changes: state === 'new' ? 'started etcd as the first member of a new cluster' : 'started etcd to join the cluster',
     timeoutMs: 120_000,
   });
+}
+
+/** Stops a member whose data is gone, and its first-start settings with it, before it is removed. */
+export async function stopMember(session: HostSession): Promise<void> {
+  await session.check(`systemctl stop etcd && rm -f ${ETCD_BOOTSTRAP_ENV_PATH}`, { changes: 'stopped etcd, whose data directory is gone' });
+}
+
+/**
+ * Once a member has joined, its first-start settings go: etcd ignores them while its data is there,
+ * and without them a member that lost its data cannot start a new cluster on its own.
+ */
+export async function dropBootstrapEnv(session: HostSession): Promise<void> {
+  await session.check(`rm -f ${ETCD_BOOTSTRAP_ENV_PATH}`, { changes: 'removed the etcd first-start settings, the member having joined' });
 }

@@ -1,24 +1,18 @@
-// The etcd phase (EtcdClusterHealthy): the verified release pushed to every member host, data
-// directory and unit in place, membership reconciled, then health checked on each host. While the
-// certificates are not ready nothing is changed on the hosts; health is still reported.
+// EtcdClusterHealthy: the verified release pushed to every member host, data directory and unit in
+// place, surplus members out, membership reconciled, changed units rolled one member at a time, and
+// health checked on each host against etcd's own member list.
 import type { ControlPlane } from '../../api/index.ts';
-import { ArtifactError, etcdRelease, type Artifact, type ArtifactCache } from '../../artifacts/index.ts';
-import type { ConditionInput } from '../../runtime/conditions.ts';
-import { reconcileMembership, waitUntilHealthy, type OnHost } from './etcd-cluster.ts';
-import { checkEtcdHealth, type EtcdMemberStatus } from './etcd-health.ts';
-import { prepareEtcdHost, type EtcdHostState } from './etcd-host.ts';
-import type { EtcdMemberPlan } from './etcd-unit.ts';
-import { etcdFlags } from './etcd-unit.ts';
+import { etcdRelease, type Artifact, type ArtifactCache } from '../../artifacts/index.ts';
+import type { Phase, PhaseOutcome } from '../phases.ts';
+import { settleAll } from '../settle.ts';
+import { EtcdMembershipError, reconcileMembership, waitUntilHealthy, type OnHost } from './etcd-cluster.ts';
+import { checkEtcdHealth } from './etcd-health.ts';
+import { dropBootstrapEnv, prepareEtcdHost, type EtcdHostState } from './etcd-host.ts';
+import { removeSurplus, retireEtcd } from './etcd-scale-down.ts';
+import { etcdFlags, type EtcdMemberPlan } from './etcd-unit.ts';
 import { etcdVersionFor } from './etcd-version.ts';
 import type { Member } from './members.ts';
-
-export interface EtcdOutcome {
-  condition: ConditionInput;
-  members?: EtcdMemberStatus[];
-  healthy: number;
-}
-
-const CONDITION = 'EtcdClusterHealthy';
+import type { ControlPlaneScope } from './scope.ts';
 
 export function memberPlan(cp: ControlPlane, member: Member): EtcdMemberPlan {
   return {
@@ -40,53 +34,74 @@ async function artifactsFor(cp: ControlPlane, members: readonly Member[], cache:
   return new Map(arches.map((arch, i) => [arch, artifacts[i]!]));
 }
 
-async function converge(cp: ControlPlane, members: readonly Member[], cache: ArtifactCache, onHost: OnHost): Promise<void> {
+/**
+ * One member at a time, and only while every other member is healthy: taking a member down while
+ * another is already out could cost the quorum.
+ */
+async function rollRestarts(onHost: OnHost, members: readonly Member[], states: ReadonlyMap<string, EtcdHostState>, recordedId: string | undefined): Promise<void> {
+  for (const member of members.filter((m) => states.get(m.name)?.restart)) {
+    const others = members.filter((m) => m !== member);
+    const health = await checkEtcdHealth(onHost, others, { recordedId });
+    if (health.healthyVoters.length < others.length) {
+      throw new EtcdMembershipError(
+        'WaitingForHealthyMembers',
+        `${member.name} waits to restart etcd for its changed unit until every other member is healthy: ${health.problems.join('; ')}`,
+      );
+    }
+    await onHost(member, (s) => s.check('systemctl restart etcd', { changes: 'restarted etcd for its changed unit', timeoutMs: 120_000 }));
+    await waitUntilHealthy(onHost, member, 'its restart');
+  }
+}
+
+async function converge(scope: ControlPlaneScope): Promise<string[]> {
+  const { cp, members, onHost } = scope;
+  const recordedId = scope.status.etcdClusterID;
   // Refused before anything is installed: a bad flag, an unknown version, an unverified artifact.
   for (const member of members) etcdFlags(memberPlan(cp, member));
-  const artifacts = await artifactsFor(cp, members, cache);
-  const prepared = await Promise.all(
+  const artifacts = await artifactsFor(cp, members, scope.deps.artifacts);
+  if (scope.surplus.length > 0) {
+    await removeSurplus(onHost, members, scope.surplus, recordedId);
+    scope.retiring = [...scope.surplus];
+  }
+  const prepared = await settleAll(
     members.map(async (member): Promise<[string, EtcdHostState]> => [
       member.name,
       await onHost(member, (s) => prepareEtcdHost(s, memberPlan(cp, member), artifacts.get(member.arch)!)),
     ]),
   );
-  // One member at a time, each answering again before the next goes down, so the quorum holds.
-  for (const member of members.filter((m) => prepared.find(([name]) => name === m.name)?.[1].restart)) {
-    await onHost(member, (s) => s.check('systemctl restart etcd', { changes: 'restarted etcd for its changed unit', timeoutMs: 120_000 }));
-    await waitUntilHealthy(onHost, member, 'its restart');
-  }
-  await reconcileMembership(onHost, members, new Map(prepared), cp.spec.etcd.dataDir);
+  const states = new Map(prepared);
+  await rollRestarts(onHost, members, states, recordedId);
+  const membership = await reconcileMembership(onHost, {
+    members,
+    surplus: scope.surplus,
+    states,
+    dataDir: cp.spec.etcd.dataDir,
+    recordedId,
+  });
+  scope.status.etcdClusterID = membership.clusterId;
+  const joined = new Set([...members.filter((m) => states.get(m.name)?.bootstrapEnv), ...membership.started]);
+  await settleAll([...joined].map((member) => onHost(member, (s) => dropBootstrapEnv(s))));
+  return membership.notices;
 }
 
-export async function runEtcdPhase(
-  cp: ControlPlane,
-  members: readonly Member[],
-  cache: ArtifactCache,
-  onHost: OnHost,
-  certificatesReady: boolean,
-): Promise<EtcdOutcome> {
-  let failure: ConditionInput | undefined;
-  if (certificatesReady) {
-    try {
-      await converge(cp, members, cache, onHost);
-    } catch (error) {
-      const reason = (error as { reason?: string }).reason;
-      if (!reason && !(error instanceof ArtifactError)) throw error;
-      failure = { type: CONDITION, status: 'False', reason: reason ?? 'Error', message: (error as Error).message };
+export const etcdPhase: Phase<ControlPlaneScope> = {
+  condition: 'EtcdClusterHealthy',
+  needs: ['CertificatesReady'],
+  does: 'etcd is installed',
+  async run(scope): Promise<PhaseOutcome> {
+    const notices = await converge(scope);
+    for (const message of notices) scope.notices.push({ type: 'Warning', reason: 'EtcdMembershipRepaired', message });
+    const { members } = scope;
+    const health = await checkEtcdHealth(scope.onHost, members, { recordedId: scope.status.etcdClusterID });
+    scope.status.etcdMembers = health.members;
+    const healthy = health.healthyVoters.length;
+    if (health.problems.length > 0) {
+      const message = `${healthy} of ${members.length} members healthy; ${health.problems.join('; ')}`;
+      return { status: 'False', reason: 'MembersUnhealthy', message };
     }
-  }
-  const health = await checkEtcdHealth(onHost, members);
-  const healthy = health.healthyVoters.length;
-  if (failure) return { condition: failure, members: health.members, healthy };
-  if (!certificatesReady && !health.answered) {
-    const message = 'etcd is installed once CertificatesReady is True; nothing was changed on the hosts';
-    return { condition: { type: CONDITION, status: 'Unknown', reason: 'WaitingForCertificates', message }, healthy };
-  }
-  if (health.problems.length > 0) {
-    const message = `${healthy} of ${members.length} members healthy; ${health.problems.join('; ')}`;
-    return { condition: { type: CONDITION, status: 'False', reason: 'MembersUnhealthy', message }, members: health.members, healthy };
-  }
-  const held = certificatesReady ? '' : '; changes wait for CertificatesReady';
-  const message = `${healthy} of ${members.length} members healthy${held}`;
-  return { condition: { type: CONDITION, status: 'True', reason: 'Healthy', message }, members: health.members, healthy };
-}
+    return { status: 'True', reason: 'Healthy', message: `${healthy} of ${members.length} members healthy` };
+  },
+  async teardown(scope) {
+    await settleAll(scope.members.map((member) => scope.onHost(member, (s) => retireEtcd(s, scope.cp.spec.etcd.dataDir))));
+  },
+};

@@ -3,9 +3,10 @@
 // once written (a changed unit means a restart) while the initial cluster differs for every member
 // that joins; etcd ignores the initial-* settings once its data directory holds a member.
 import { KUBERNETES_DIR } from '../../pki/index.ts';
-import { KubesmithError } from '../../errors.ts';
+import { withExtraArgs, type Flag } from './components/managed-flags.ts';
+import { serviceUnit, unitPath } from './components/systemd-unit.ts';
 
-export const ETCD_UNIT_PATH = '/etc/systemd/system/etcd.service';
+export const ETCD_UNIT_PATH = unitPath('etcd');
 export const ETCD_BOOTSTRAP_ENV_PATH = '/etc/etcd/bootstrap.env';
 export const ETCD_BINARY = '/usr/local/bin/etcd';
 export const ETCDCTL_BINARY = '/usr/local/bin/etcdctl';
@@ -24,11 +25,6 @@ export interface EtcdMemberPlan {
   extraArgs?: Readonly<Record<string, string>>;
 }
 
-export class ManagedFlagError extends KubesmithError {
-  readonly reason = 'ManagedFlagConflict';
-  override readonly needsPerson = true;
-}
-
 function urlHost(ip: string): string {
   return ip.includes(':') ? `[${ip}]` : ip;
 }
@@ -42,8 +38,8 @@ export function clientURL(ip: string): string {
 }
 
 /** The flags kubesmith sets, in a fixed order so the unit is byte-for-byte stable. */
-export function etcdFlags(plan: EtcdMemberPlan): [string, string][] {
-  const managed: [string, string][] = [
+export function etcdFlags(plan: EtcdMemberPlan): Flag[] {
+  const managed: Flag[] = [
     ['name', plan.name],
     ['data-dir', plan.dataDir],
     ['listen-client-urls', `${clientURL(plan.ip)},https://127.0.0.1:${CLIENT_PORT}`],
@@ -62,42 +58,25 @@ export function etcdFlags(plan: EtcdMemberPlan): [string, string][] {
     ['peer-client-cert-auth', 'true'],
     ['snapshot-count', '10000'],
   ];
-  const extra = Object.entries(plan.extraArgs ?? {});
-  const clashes = extra.map(([k]) => k).filter((k) => managed.some(([m]) => m === k) || k.startsWith('initial-cluster'));
-  if (clashes.length > 0) {
-    throw new ManagedFlagError(
-      `spec.etcd.extraArgs sets ${clashes.join(', ')}, which kubesmith manages itself; remove ${clashes.length === 1 ? 'it' : 'them'}`,
-    );
-  }
-  return [...managed, ...extra.sort(([a], [b]) => a.localeCompare(b))];
-}
-
-function quoteArg(value: string): string {
-  return /^[A-Za-z0-9_./:,=@[\]-]+$/.test(value) ? value : `"${value.replace(/(["\\$])/g, '\\$1')}"`;
+  return withExtraArgs(managed, {
+    field: 'spec.etcd.extraArgs',
+    args: plan.extraArgs,
+    // The initial cluster is etcd's bootstrap environment, written per member by kubesmith.
+    reserved: (name) => name.startsWith('initial-cluster'),
+  });
 }
 
 export function etcdUnit(plan: EtcdMemberPlan): string {
-  const flags = etcdFlags(plan).map(([k, v]) => `  --${k}=${quoteArg(v)}`);
-  return [
-    '[Unit]',
-    'Description=etcd member of the Kubernetes control plane (managed by kubesmith)',
-    'Documentation=https://etcd.io/docs/',
-    'After=network-online.target',
-    'Wants=network-online.target',
-    '',
-    '[Service]',
-    'Type=notify',
-    `EnvironmentFile=-${ETCD_BOOTSTRAP_ENV_PATH}`,
-    `ExecStart=${ETCD_BINARY} \\`,
-    flags.join(' \\\n'),
-    'Restart=always',
-    'RestartSec=5s',
-    'LimitNOFILE=65536',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+  return serviceUnit({
+    description: 'etcd member of the Kubernetes control plane (managed by kubesmith)',
+    documentation: 'https://etcd.io/docs/',
+    after: ['network-online.target'],
+    wants: ['network-online.target'],
+    type: 'notify',
+    environmentFile: ETCD_BOOTSTRAP_ENV_PATH,
+    binary: ETCD_BINARY,
+    flags: etcdFlags(plan),
+  });
 }
 
 export interface InitialMember {

@@ -53,6 +53,16 @@ export function parseMemberList(stdout: string): EtcdMemberInfo[] {
   }));
 }
 
+/** The ID of the cluster the answering member belongs to, in hex; undefined if the output has none. */
+export function parseClusterId(stdout: string): string | undefined {
+  const id = /"cluster_id":(\d+)/.exec(stdout)?.[1];
+  return id === undefined ? undefined : BigInt(id).toString(16);
+}
+
+export function memberRemoveCommand(id: string): string {
+  return etcdctl(`member remove ${shellQuote(id)}`, 'admin');
+}
+
 export function memberAddCommand(name: string, peerURL: string): string {
   return etcdctl(`member add ${shellQuote(name)} --peer-urls=${shellQuote(peerURL)} --learner`, 'admin');
 }

@@ -8,6 +8,8 @@ import {
   hostFileLayout,
   issueCertificate,
   kubeadmCertificateSet,
+  kubeconfigFor,
+  readKubeconfig,
   reviewHostFiles,
   type Authority,
   type CertificateDifference,
@@ -40,20 +42,34 @@ export interface HostPkiResult {
   expiry: ExpiryItem[];
 }
 
-/**
- * Files under /etc/kubernetes/pki. Kubeconfigs embed the API server address and are written by
- * the API server phase, which this controller does not have yet.
- */
+/** The kubelet's kubeconfig comes with the node, not with the control plane. */
+const NODE_SPECS = new Set(['kubelet']);
+
+/** Files under /etc/kubernetes: certificates and keys in pki/, and the members' kubeconfigs. */
 export function pkiSlots(): HostFileSlot[] {
-  return hostFileLayout(set, ROLE).filter((slot) => slot.part !== 'kubeconfig');
+  return hostFileLayout(set, ROLE).filter((slot) => !NODE_SPECS.has(slot.spec));
 }
 
 function contentOf(slot: HostFileSlot, input: HostPkiInput, issued: ReadonlyMap<string, IssuedCertificate>): string {
   const authority = input.authorities.get(slot.spec);
   if (authority) return slot.part === 'key' ? authority.keyPem : authority.certPem;
   const certificate = issued.get(slot.spec);
+  if (certificate && slot.part === 'kubeconfig') {
+    const spec = set.certificates.find((c) => c.name === slot.spec)!;
+    return kubeconfigFor(certificate, input.authorities.get(spec.ca)!, { cluster: input.cluster, host: input.member.pki });
+  }
   if (certificate) return slot.part === 'key' ? certificate.keyPem : certificate.certPem;
   return slot.part === 'key' ? input.serviceAccount.keyPem : input.serviceAccount.publicKeyPem;
+}
+
+function embeddedCertificate(slot: HostFileSlot, content: string | undefined): string | undefined {
+  if (content === undefined || slot.part !== 'kubeconfig') return content;
+  // An unreadable kubeconfig is already a conflict in the review; it just has no expiry to show.
+  try {
+    return readKubeconfig(content, slot.path).clientCertPem;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function convergeHostPki(session: HostSession, input: HostPkiInput): Promise<HostPkiResult> {
@@ -83,8 +99,8 @@ export async function convergeHostPki(session: HostSession, input: HostPkiInput)
   const results = await writeFiles(session, files);
   const expiry: ExpiryItem[] = [];
   for (const slot of slots) {
-    if (slot.part !== 'certificate' || input.authorities.has(slot.spec)) continue;
-    const pem = issued.get(slot.spec)?.certPem ?? existing.get(slot.path);
+    if ((slot.part !== 'certificate' && slot.part !== 'kubeconfig') || input.authorities.has(slot.spec)) continue;
+    const pem = issued.get(slot.spec)?.certPem ?? embeddedCertificate(slot, existing.get(slot.path));
     if (!pem) continue;
     // An unreadable certificate is already a conflict in the review; it just has no expiry to show.
     try {

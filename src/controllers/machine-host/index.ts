@@ -2,10 +2,12 @@ import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { MachineHost } from '../../api/index.ts';
 import type { SshPool } from '../../host/index.ts';
 import { ownPool } from '../ssh-pool.ts';
+import type { Informer, Source } from '../../runtime/informer.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { secretResource } from '../../runtime/resources.ts';
 import { machineHostResource } from '../resources.ts';
 import { hostsSharingIdentity, hostsUsingSecret } from '../watches.ts';
+import { isOwnPinWrite } from './host-key-pin.ts';
 import { reconcileMachineHost } from './reconciler.ts';
 
 export interface MachineHostControllerOptions {
@@ -32,7 +34,7 @@ export function addMachineHostController(manager: Manager, options: MachineHostC
   };
   manager.addController({
     name: 'machinehost',
-    primary: hosts,
+    primary: withoutOwnPinWrites(hosts),
     concurrency: options.concurrency ?? 10,
     watches: [
       { informer: secrets, map: hostsUsingSecret(hosts) },
@@ -41,4 +43,20 @@ export function addMachineHostController(manager: Manager, options: MachineHostC
     reconcile: (key, ctx) => reconcileMachineHost(deps, key, ctx),
   });
   return pool;
+}
+
+/**
+ * The hosts as the controller's primary source, minus the updates its own host key pin writes make:
+ * the reconcile that wrote the annotation has just probed the host, so another one would only cost a
+ * second SSH round trip. Every other change, a person's edit of a pin included, is reconciled.
+ */
+function withoutOwnPinWrites(hosts: Informer<MachineHost>): Source<MachineHost> {
+  return {
+    on: (handler) =>
+      hosts.on((event, object, old) => {
+        if (event === 'update' && old && isOwnPinWrite(old, object)) return;
+        handler(event, object, old);
+      }),
+    hasSynced: () => hosts.hasSynced(),
+  };
 }

@@ -1,23 +1,37 @@
 // The MachineHost reconcile: credentials, connect (host key pinned or recorded), probe, preflight,
-// prep; status written once at the end whatever happened, with every condition set.
+// prep; a host key recorded at first contact goes into an annotation (host-key-pin.ts), then status
+// is written once at the end whatever happened, with every condition set.
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import ssh2 from 'ssh2';
 import type { MachineHost, MachineHostStatus } from '../../api/index.ts';
-import { HostError, type HostChange, type HostTarget, type SshPool } from '../../host/index.ts';
+import { parseHostKeyLine, type HostChange, type HostTarget, type SshPool } from '../../host/index.ts';
 import { selectOs, type OperatingSystem } from '../../host/os/index.ts';
-import { findCondition, setCondition, summarize, type ConditionInput } from '../../runtime/conditions.ts';
+import { findCondition, setCondition } from '../../runtime/conditions.ts';
 import type { ReconcileContext, Result } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { Informer } from '../../runtime/informer.ts';
-import type { KubeClient } from '../../runtime/kube-client.ts';
+import { isNotFound, MERGE_PATCH, type KubeClient } from '../../runtime/kube-client.ts';
+import { resourcePath } from '../../runtime/resources.ts';
 import { applyStatus } from '../../runtime/status.ts';
 import { machineHostResource } from '../resources.ts';
-import { CONNECTION_REASONS, OWNED, SUMMARIZED, initialConditions, type Conditions } from './conditions.ts';
+import { NOT_TRIED_REASONS, OWNED, allConditions, initialConditions, recordFailure, stalledBy, type Conditions } from './conditions.ts';
 import { toFacts } from './facts.ts';
+import {
+  RECORDED_BASTION_HOST_KEY_ANNOTATION,
+  RECORDED_HOST_KEY_ANNOTATION,
+  keysToRecord,
+  pinAnnotations,
+  pinnedKeys,
+  recordedKeys,
+  trustsFirstKey,
+  type RecordedKeys,
+} from './host-key-pin.ts';
 import { desiredHostname, preflight } from './preflight.ts';
 import { applyPrep, planPrep } from './prep.ts';
 import { PROBE_SCRIPT, parseProbe } from './probe.ts';
-import { KubesmithError } from '../../errors.ts';
+import { isKubesmithError, KubesmithError } from '../../errors.ts';
+
+const FIELD_MANAGER = 'kubesmith-machinehost';
 
 export interface MachineHostDeps {
   client: KubeClient;
@@ -67,23 +81,42 @@ function privateKey(deps: TargetDeps, namespace: string, ref: { name: string; ke
   return key;
 }
 
-/** How to log in to a MachineHost; throws MissingKeyError when its key Secret is absent, incomplete or unusable. */
-export function target(deps: TargetDeps, host: MachineHost): HostTarget {
+/**
+ * Nothing is pinned or recorded for the host (or its bastion) yet. Only the MachineHost controller
+ * records a key at first contact; everyone else waits for it rather than trust whatever key answers.
+ */
+export class HostKeyNotRecordedError extends KubesmithError {
+  readonly reason = 'HostKeyNotRecorded';
+}
+
+/**
+ * How to log in to a MachineHost; throws MissingKeyError when its key Secret is absent, incomplete or
+ * unusable, and HostKeyNotRecordedError when no host key is pinned or recorded unless the caller is
+ * the one that records it (`trustFirstKey`).
+ */
+export function target(deps: TargetDeps, host: MachineHost, options: { trustFirstKey?: boolean } = {}): HostTarget {
   const ns = host.metadata.namespace!;
   const { spec } = host;
   const key = privateKey(deps, ns, spec.sshKeySecretRef);
+  const pins = pinnedKeys(host);
+  if (!options.trustFirstKey && (!pins.hostKey || (spec.bastion && !pins.bastionHostKey))) {
+    throw new HostKeyNotRecordedError(
+      `no host key is pinned or recorded for ${host.metadata.name}${pins.hostKey ? "'s bastion" : ''} yet, so it is not connected to; ` +
+        'the MachineHost controller records it at first contact (or set spec.hostKey)',
+    );
+  }
   return {
     address: spec.address,
     port: spec.port,
     user: spec.user,
     privateKey: key,
-    hostKey: spec.hostKey ?? host.status?.hostKey,
+    hostKey: pins.hostKey,
     bastion: spec.bastion && {
       address: spec.bastion.address,
       port: spec.bastion.port,
       user: spec.bastion.user,
       privateKey: spec.bastion.sshKeySecretRef ? privateKey(deps, ns, spec.bastion.sshKeySecretRef) : key,
-      hostKey: spec.bastion.hostKey ?? host.status?.bastionHostKey,
+      hostKey: pins.bastionHostKey,
     },
   };
 }
@@ -91,6 +124,8 @@ export function target(deps: TargetDeps, host: MachineHost): HostTarget {
 interface Outcome {
   conditions: Conditions;
   status: MachineHostStatus;
+  /** Keys seen at first contact (nothing pinned yet), to be recorded. */
+  seen: RecordedKeys;
   changes: HostChange[];
   drift: string[];
 }
@@ -99,11 +134,12 @@ interface Outcome {
 async function converge(deps: MachineHostDeps, host: MachineHost, out: Outcome, peers: readonly MachineHost[]): Promise<void> {
   const wasPrepared = findCondition(host.status?.conditions, 'Prepared')?.status === 'True';
   await deps.pool.withHost(
-    target(deps, host),
+    target(deps, host, { trustFirstKey: true }),
     async (session) => {
-      if (!host.spec.hostKey && !host.status?.hostKey) out.status.hostKey = session.hostKey.line;
-      if (host.spec.bastion && !host.spec.bastion.hostKey && !host.status?.bastionHostKey) {
-        out.status.bastionHostKey = session.bastionHostKey?.line;
+      const recorded = recordedKeys(host);
+      if (!host.spec.hostKey && !recorded.hostKey) out.seen.hostKey = session.hostKey.line;
+      if (host.spec.bastion && !host.spec.bastion.hostKey && !recorded.bastionHostKey) {
+        out.seen.bastionHostKey = session.bastionHostKey?.line;
       }
       out.status.hostKeyFingerprint = session.hostKey.fingerprint;
       const before = Date.now();
@@ -147,49 +183,84 @@ async function converge(deps: MachineHostDeps, host: MachineHost, out: Outcome, 
   );
 }
 
-/** Puts a failure on the condition of the phase it happened in; the later phases wait. */
-function recordFailure(out: Outcome, error: Error & { reason?: string }) {
-  const reason = error.reason ?? 'Error';
-  const failed = (type: keyof Conditions): ConditionInput => ({ type, status: 'False', reason, message: error.message });
-  if (error instanceof MissingKeyError || CONNECTION_REASONS.has(reason)) {
-    out.conditions.Reachable = failed('Reachable');
-  } else if (reason === 'UnsupportedOperatingSystem') {
-    out.conditions.PreflightPassed = failed('PreflightPassed');
-    out.conditions.Prepared = { type: 'Prepared', status: 'Unknown', reason: 'WaitingForPreflight', message: 'nothing is changed on an unsupported OS' };
-  } else if (out.conditions.Reachable.status !== 'True') {
-    out.conditions.Reachable = failed('Reachable');
-  } else {
-    out.conditions.Prepared = failed('Prepared');
-  }
-}
-
 /**
- * How soon to try again. A missing Secret is not polled: creating it re-enqueues the host. Errors
- * that wait for a person (a changed host key, a refused key, sudo) are retried at a slower pace
- * than a host that is down or a connection that broke.
+ * How soon to try again. What only a change to the key Secret, spec or annotations can fix is not
+ * polled: that change re-enqueues the host. Errors that wait for a person (a changed host key, a
+ * refused key, sudo, an unsupported OS) are retried at a slower pace than a host that is down or a
+ * connection that broke.
  */
-function retryAfter(deps: MachineHostDeps, error: HostError | MissingKeyError): Result {
-  if (error instanceof MissingKeyError) return {};
-  if (CONNECTION_REASONS.has(error.reason) && error.reason !== 'HostUnreachable') return { requeueAfterMs: Math.max(deps.retryMs, 60_000) };
+function retryAfter(deps: MachineHostDeps, error: KubesmithError): Result {
+  if (NOT_TRIED_REASONS.has(error.reason)) return {};
+  if (error.needsPerson) return { requeueAfterMs: Math.max(deps.retryMs, 60_000) };
   return { requeueAfterMs: deps.retryMs };
 }
 
+/**
+ * Writes the recorded pins into the annotations (a merge patch on the object, so a status lost in a
+ * backup or migration does not lose them). The update this makes is not reconciled again (see
+ * isOwnPinWrite in index.ts). Returns the error instead of throwing, so status is still written.
+ */
+async function recordPins(deps: MachineHostDeps, host: MachineHost, seen: RecordedKeys): Promise<unknown> {
+  const annotations = pinAnnotations(host, seen);
+  const { name, namespace } = host.metadata;
+  try {
+    if (annotations) {
+      const path = resourcePath(machineHostResource, namespace, name);
+      await deps.client.patch(path, { metadata: { annotations } }, MERGE_PATCH, { fieldManager: FIELD_MANAGER });
+    }
+    // A key line left in status by an older version goes once it is in the annotation, so that removing
+    // the annotation re-pins. A merge patch, because a restore may have written it under another manager.
+    if (host.status?.hostKey || host.status?.bastionHostKey) {
+      const path = resourcePath(machineHostResource, namespace, name, 'status');
+      await deps.client.patch(path, { status: { hostKey: null, bastionHostKey: null } }, MERGE_PATCH, { fieldManager: FIELD_MANAGER });
+    }
+  } catch (error) {
+    return error;
+  }
+  if (!annotations) return undefined;
+  const recorded: [string, string | undefined, string][] = [
+    ['host key', seen.hostKey, RECORDED_HOST_KEY_ANNOTATION],
+    ['bastion host key', seen.bastionHostKey, RECORDED_BASTION_HOST_KEY_ANNOTATION],
+  ];
+  for (const [what, line, annotation] of recorded) {
+    if (!line || annotations[annotation] !== line) continue;
+    const note = `first contact: recorded ${what} ${parseHostKeyLine(line).fingerprint} in annotation ${annotation}; it is pinned from now on`;
+    await deps.events.record(host, machineHostResource, 'Normal', 'HostKeyRecorded', 'Connect', note);
+  }
+  return undefined;
+}
+
+/** The object itself rather than the cache, which may lag behind a pin written by the reconcile just before. */
+async function freshHost(deps: MachineHostDeps, host: MachineHost): Promise<MachineHost | undefined> {
+  try {
+    return await deps.client.get<MachineHost>(resourcePath(machineHostResource, host.metadata.namespace, host.metadata.name));
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 export async function reconcileMachineHost(deps: MachineHostDeps, key: string, ctx: ReconcileContext): Promise<Result | void> {
-  const host = deps.hosts.get(key);
+  let host = deps.hosts.get(key);
+  if (host && !host.spec.paused && trustsFirstKey(host)) {
+    // About to trust whatever key answers: make sure no pin has been written since the cache was filled.
+    host = await freshHost(deps, host);
+  }
   if (!host || host.metadata.deletionTimestamp) return;
   const out: Outcome = {
     conditions: initialConditions(),
-    // consumerRef belongs to the controller that claims the host; this one never writes it.
+    // consumerRef belongs to the controller that claims the host; this one never writes it. The key
+    // lines are not kept here but in the annotations (recordPins).
     status: {
-      hostKey: host.status?.hostKey,
       hostKeyFingerprint: host.status?.hostKeyFingerprint,
-      bastionHostKey: host.spec.bastion ? host.status?.bastionHostKey : undefined,
       facts: host.status?.facts,
     },
+    seen: {},
     changes: [],
     drift: [],
   };
   let result: Result = { requeueAfterMs: deps.recheckIntervalMs };
+  let failure: KubesmithError | undefined;
   let unexpected: unknown;
   if (host.spec.paused) {
     out.conditions.Reachable = { type: 'Reachable', status: 'Unknown', reason: 'Paused', message: 'spec.paused is true; kubesmith leaves this host alone' };
@@ -199,15 +270,16 @@ export async function reconcileMachineHost(deps: MachineHostDeps, key: string, c
       const peers = deps.hosts.list().filter((h) => h.metadata.namespace === host.metadata.namespace);
       await converge(deps, host, out, peers);
     } catch (error) {
-      if (error instanceof HostError || error instanceof MissingKeyError) {
-        recordFailure(out, error);
+      if (isKubesmithError(error)) {
+        failure = error;
+        recordFailure(out.conditions, error);
         result = retryAfter(deps, error);
-        if (error instanceof HostError && error.reason === 'HostKeyMismatch') {
+        if (error.reason === 'HostKeyMismatch') {
           await deps.events.record(host, machineHostResource, 'Warning', 'HostKeyMismatch', 'Connect', error.message);
         }
       } else {
         unexpected = error;
-        recordFailure(out, error as Error);
+        recordFailure(out.conditions, error as Error);
       }
     }
   }
@@ -217,9 +289,17 @@ export async function reconcileMachineHost(deps: MachineHostDeps, key: string, c
   if (out.drift.length) {
     await deps.events.record(host, machineHostResource, 'Warning', 'DriftCorrected', 'Recheck', `found changed behind kubesmith's back and fixed: ${out.drift.join('; ')}`);
   }
+  // The pin first: a status written without the key line must never stand without the annotation.
+  const pinError = await recordPins(deps, host, out.seen);
+  if (pinError) {
+    // Kept in status until the annotation can be written; the next reconcile moves it there.
+    const keys = keysToRecord(host, out.seen);
+    out.status.hostKey = keys.hostKey;
+    out.status.bastionHostKey = keys.bastionHostKey;
+    unexpected = unexpected ? new AggregateError([unexpected, pinError], `reconcile failed and so did recording the host key: ${String(pinError)}`) : pinError;
+  }
   const generation = host.metadata.generation;
-  const inputs: ConditionInput[] = [...Object.values(out.conditions)];
-  inputs.push(summarize(inputs, 'Ready', SUMMARIZED, 'Ready', 'reachable, checked and prepared'));
+  const inputs = allConditions(out.conditions, stalledBy(out.conditions, failure));
   let conditions = host.status?.conditions;
   for (const input of inputs) conditions = setCondition(conditions, input, generation);
   const status: MachineHostStatus = {
@@ -228,12 +308,12 @@ export async function reconcileMachineHost(deps: MachineHostDeps, key: string, c
     conditions: (conditions ?? []).filter((c) => (OWNED as readonly string[]).includes(c.type)),
   };
   try {
-    await applyStatus(deps.client, machineHostResource, host, JSON.parse(JSON.stringify(status)), 'kubesmith-machinehost');
+    await applyStatus(deps.client, machineHostResource, host, JSON.parse(JSON.stringify(status)), FIELD_MANAGER);
   } catch (error) {
     // Both failures matter: the reconcile's own, and that its status could not be written.
     throw unexpected ? new AggregateError([unexpected, error], `reconcile failed and so did its status write: ${String(error)}`) : error;
   }
-  ctx.log.debug({ ready: inputs.at(-1)?.status }, 'status set');
+  ctx.log.debug({ ready: inputs.find((c) => c.type === 'Ready')?.status }, 'status set');
   if (unexpected) throw unexpected;
   return result;
 }

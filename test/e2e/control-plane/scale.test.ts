@@ -74,8 +74,11 @@ describe('ControlPlane scaling on real hosts', () => {
     expect(await sh(test.hosts[2]!, etcdctlOnHost(endpoint(2), 'get /kubesmith/at-five --print-value-only'))).toBe('5\n');
     expect(await sh(test.hosts[0]!, etcdctlOnHost(endpoint(0), 'get /kubesmith/before-scaling --print-value-only'))).toBe('3\n');
     for (const i of [3, 4]) {
-      const state = await test.hosts[i]!.run('systemctl is-active etcd; systemctl is-enabled etcd; ls -d /var/lib/etcd.removed-* && test -z "$(ls -A /var/lib/etcd)" && echo emptied');
-      expect(state.stdout).toMatch(/^inactive\ndisabled\n\/var\/lib\/etcd\.removed-\d{14}\nemptied\n$/);
+      const state = await test.hosts[i]!.run(
+        'systemctl is-active etcd kube-apiserver kube-scheduler; test -e /etc/systemd/system/etcd.service || echo no-unit; ' +
+          'ls -d /var/lib/etcd.removed-* && test -z "$(ls -A /var/lib/etcd)" && echo emptied; ls /etc/kubernetes/pki 2>/dev/null | wc -l',
+      );
+      expect(state.stdout).toMatch(/^inactive\ninactive\ninactive\nno-unit\n\/var\/lib\/etcd\.removed-\d{14}\nemptied\n0\n$/);
     }
   });
 

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../support/wait.ts';
 import { addSudoUser, generateKeyPair, type TestHost, type TestHosts } from '../../support/hosts.ts';
+import { RECORDED_HOST_KEY_ANNOTATION } from '../../../src/controllers/machine-host/host-key-pin.ts';
 import { testKubeConfig } from '../../support/kube.ts';
 import {
   createMachineHost,
@@ -45,6 +46,9 @@ describe('MachineHost faults', () => {
     await createMachineHost(env.client, namespace, 'wrong-key', host(0), { sshKeySecretRef: { name: 'wrong-key', key: 'ssh-privatekey' } });
     const mh = await waitForCondition(env.client, namespace, 'wrong-key', 'Reachable', 'False', 'AuthenticationFailed');
     expect(mh.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'AuthenticationFailed' });
+    // kstatus: only a person can fix a refused key, so it reads as failed, not in progress.
+    expect(mh.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'AuthenticationFailed' });
+    expect(mh.status?.conditions?.find((c) => c.type === 'Reconciling')).toMatchObject({ status: 'False', reason: 'Stalled' });
     expect(await prepared(host(0))).toBe(false);
   });
 
@@ -55,13 +59,17 @@ describe('MachineHost faults', () => {
     expect(mh.status?.conditions?.find((c) => c.type === 'Reachable')?.message).toContain(
       `"ssh-privatekey" in Secret ${namespace}/garbled-key is not a usable private key`,
     );
-    expect(mh.status?.hostKey).toBeUndefined();
+    expect(mh.metadata.annotations?.[RECORDED_HOST_KEY_ANNOTATION]).toBeUndefined();
+    expect(mh.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'SshKeyInvalid' });
   });
 
   it('waits for a missing key Secret and recovers, without a restart, once it exists', async () => {
     await createMachineHost(env.client, namespace, 'late-key', host(1), { sshKeySecretRef: { name: 'late', key: 'ssh-privatekey' } });
     const waiting = await waitForCondition(env.client, namespace, 'late-key', 'Reachable', 'False', 'SshKeySecretMissing');
     expect(waiting.status?.conditions?.find((c) => c.type === 'Reachable')?.message).toContain(`Secret ${namespace}/late does not exist`);
+    // Waiting is progress, not failure.
+    expect(waiting.status?.conditions?.find((c) => c.type === 'Reconciling')).toMatchObject({ status: 'True', reason: 'SshKeySecretMissing' });
+    expect(waiting.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'False' });
     await createKeySecret(env.client, namespace, 'late', test.keyPair.privateKey);
     await waitForCondition(env.client, namespace, 'late-key', 'Ready', 'True');
   });
@@ -76,6 +84,8 @@ describe('MachineHost faults', () => {
     const refused = await waitForCondition(env.client, namespace, 'rekeyed', 'Reachable', 'False', 'HostKeyMismatch', 120_000);
     expect(refused.status?.hostKeyFingerprint).toBe(pinned);
     expect(refused.status?.conditions?.find((c) => c.type === 'Reachable')?.message).toContain(`but ${pinned} is pinned`);
+    expect(refused.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'HostKeyMismatch' });
+    expect(refused.status?.conditions?.find((c) => c.type === 'Reconciling')).toMatchObject({ status: 'False' });
     await new Promise((r) => setTimeout(r, 1500));
     expect(await prepared(fresh)).toBe(false);
     const events = await eventsFor(env.client, namespace, 'rekeyed');
@@ -96,6 +106,7 @@ describe('MachineHost faults', () => {
     const mh = await waitForCondition(env.client, namespace, 'busy-port', 'PreflightPassed', 'False', 'ChecksFailed');
     expect(mh.status?.conditions?.find((c) => c.type === 'PreflightPassed')?.message).toContain('port 6443 already in use');
     expect(mh.status?.conditions?.find((c) => c.type === 'Prepared')).toMatchObject({ status: 'Unknown', reason: 'WaitingForPreflight' });
+    expect(mh.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'ChecksFailed' });
     expect(await prepared(host(3))).toBe(false);
     await host(3).run('systemctl stop busy-port');
     await nudge(env.client, namespace, 'busy-port');
@@ -112,7 +123,7 @@ describe('MachineHost faults', () => {
   it('leaves a paused host alone', async () => {
     await createMachineHost(env.client, namespace, 'paused', host(5), { paused: true });
     const mh = await waitForCondition(env.client, namespace, 'paused', 'Ready', 'Unknown', 'Paused');
-    expect(mh.status?.hostKey).toBeUndefined();
+    expect(mh.metadata.annotations?.[RECORDED_HOST_KEY_ANNOTATION]).toBeUndefined();
     expect(await prepared(host(5))).toBe(false);
     await env.client.delete(`/apis/kubesmith.io/v1alpha1/namespaces/${namespace}/machinehosts/paused`);
   });

@@ -1,6 +1,7 @@
 // Three real hosts become Ready; a re-check of a prepared host changes nothing and costs one round
 // trip on the pooled connection; drift in a sysctl is found and fixed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECORDED_HOST_KEY_ANNOTATION } from '../../../src/controllers/machine-host/host-key-pin.ts';
 import { testKubeConfig } from '../../support/kube.ts';
 import type { TestHosts } from '../../support/hosts.ts';
 import {
@@ -41,8 +42,11 @@ describe('MachineHost on real hosts', () => {
     const ready = await Promise.all(test.hosts.map((_, i) => waitForCondition(env.client, namespace, `node-${i + 1}`, 'Ready', 'True')));
     for (const [i, mh] of ready.entries()) {
       const h = test.hosts[i]!;
-      expect(mh.status?.hostKey).toBe(h.hostKey.split(' ').slice(0, 2).join(' '));
+      expect(mh.metadata.annotations?.[RECORDED_HOST_KEY_ANNOTATION]).toBe(h.hostKey.split(' ').slice(0, 2).join(' '));
       expect(mh.status?.hostKeyFingerprint).toMatch(/^SHA256:/);
+      // kstatus (Flux, Argo CD): Ready, so neither in progress nor failed.
+      expect(mh.status?.conditions?.find((c) => c.type === 'Reconciling')).toMatchObject({ status: 'False', reason: 'Converged' });
+      expect(mh.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'False', reason: 'NothingNeedsAPerson' });
       expect(mh.status?.facts).toMatchObject({ os: { id: 'debian', versionId: '12' }, arch: 'amd64', cgroupVersion: 1 });
       expect(mh.status?.facts?.cpus).toBeGreaterThanOrEqual(1);
       expect(mh.status?.observedGeneration).toBe(1);

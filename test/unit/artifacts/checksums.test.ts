@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSha256Sums } from '../../../src/artifacts/index.ts';
+import { parseSha256File, parseSha256Sums } from '../../../src/artifacts/index.ts';
 
 const a = 'a'.repeat(64);
 const b = 'B'.repeat(64);
@@ -13,5 +13,20 @@ describe('parseSha256Sums', () => {
 
   it('skips lines that are not sums', () => {
     expect(parseSha256Sums('# comment\n\nabc  short.tar.gz\n').size).toBe(0);
+  });
+});
+
+describe('parseSha256File', () => {
+  it('reads the digest alone, as dl.k8s.io publishes it, or followed by a file name', () => {
+    expect(parseSha256File(a)).toBe(a);
+    expect(parseSha256File(`${b}\n`)).toBe('b'.repeat(64));
+    expect(parseSha256File(`${a}  kube-apiserver\n`)).toBe(a);
+    expect(parseSha256File(`${a} *kube-apiserver`)).toBe(a);
+  });
+
+  it('finds nothing in a file that holds no digest', () => {
+    expect(parseSha256File('')).toBeUndefined();
+    expect(parseSha256File('<html>Not Found</html>')).toBeUndefined();
+    expect(parseSha256File(`${a}0`)).toBeUndefined();
   });
 });

@@ -46,6 +46,24 @@ describe('planClaims', () => {
   });
 });
 
+describe('planClaims with facts and a kept endpoint', () => {
+  it('never claims a free host whose facts do not qualify, and counts it as missing', () => {
+    const plan = planClaims(cp(2), [host('a'), host('b'), host('c')], { qualifies: (h) => h.metadata.name !== 'a' });
+    expect(plan.toClaim.map((h) => h.metadata.name)).toEqual(['b', 'c']);
+    const short = planClaims(cp(3), [host('a'), host('b'), host('c')], { qualifies: (h) => h.metadata.name !== 'a' });
+    expect(short).toMatchObject({ missing: 1, toClaim: [] });
+  });
+
+  it('keeps the endpoint host first among the members, and never makes it surplus', () => {
+    // Scaling 1 -> 3 where the new hosts sort before the first one: members[0] stays the endpoint host.
+    const grow = planClaims(cp(3), [host('c', { consumer: 'demo' }), host('a'), host('b')], { first: 'c' });
+    expect(grow.members.map((h) => h.metadata.name)).toEqual(['c', 'a', 'b']);
+    const shrink = planClaims(cp(1), ['a', 'b', 'c'].map((n) => host(n, { consumer: 'demo' })), { first: 'c' });
+    expect(shrink.members.map((h) => h.metadata.name)).toEqual(['c']);
+    expect(shrink.surplus.map((h) => h.metadata.name)).toEqual(['b', 'a']);
+  });
+});
+
 describe('matchesSelector', () => {
   it('applies matchLabels and every expression operator', () => {
     const labels = { role: 'cp', zone: 'a' };

@@ -263,10 +263,11 @@ describe.each(algorithms)('a cluster PKI with $algorithm keys', ({ algorithm, pu
     expect(worker1.ips[0]).toBe('10.0.1.7');
   });
 
-  it('keeps the super-admin certificate off the hosts', () => {
+  it('puts the super-admin kubeconfig on control-plane hosts only, never on workers', () => {
     expect(pki.cluster.get('super-admin')).toBeDefined();
     for (const host of plannedHosts) {
-      expect(files.get(host.host.name)!.some((f) => f.path.includes('super-admin'))).toBe(false);
+      const onHost = files.get(host.host.name)!.filter((f) => f.path.includes('super-admin'));
+      expect(onHost.map((f) => [f.path, f.mode]), host.host.name).toEqual(host.role === 'control-plane' ? [['/etc/kubernetes/super-admin.conf', 0o600]] : []);
     }
     expect(opensslCertificate(pki.cluster.get('super-admin')!.certPem).subject).toBe('O = system:masters, CN = kubernetes-super-admin');
   });

@@ -1,0 +1,41 @@
+// How the operator reaches the cluster it built: HTTPS over an SSH tunnel through a member, so only
+// port 22 has to be open from the management cluster, with TLS verified against the cluster CA. Its
+// own identity is a system:masters client certificate made in memory from the CA and never written
+// anywhere, as kubeadm uses super-admin.conf for the one binding that makes admin.conf work.
+import { issueCertificate, kubeadmCertificateSet } from '../../pki/index.ts';
+import { sendOverTunnel, type ClientIdentity, type TunnelRequest, type TunnelResponse } from '../../workload/tunnel-request.ts';
+import { target } from '../machine-host/reconciler.ts';
+import { throwIfAborted } from '../phases.ts';
+import { generationOptions } from './cluster-secrets.ts';
+import type { Member } from './members.ts';
+import { clusterFacts } from './pki-phase.ts';
+import type { ControlPlaneScope } from './scope.ts';
+
+const identities = new Map<string, Promise<ClientIdentity>>();
+
+/** The operator's identity for this cluster, made once per process and CA. */
+export function operatorIdentity(scope: ControlPlaneScope): Promise<ClientIdentity> {
+  const ca = scope.material!.authorities.get('ca')!;
+  const key = `${scope.cp.metadata.uid}/${ca.certPem}`;
+  let identity = identities.get(key);
+  if (!identity) {
+    const spec = kubeadmCertificateSet.certificates.find((c) => c.name === 'super-admin')!;
+    identity = issueCertificate(spec, { cluster: clusterFacts(scope.cp, scope.endpoint) }, ca, { ...generationOptions(scope.cp), keyAlgorithm: 'ECDSAP256' }).then(
+      (issued) => ({ certPem: issued.certPem, keyPem: issued.keyPem }),
+    );
+    identity.catch(() => identities.delete(key));
+    identities.set(key, identity);
+  }
+  return identity;
+}
+
+/** One HTTPS request from `member` to `address:port`, through the SSH tunnel. */
+export async function requestThrough(scope: ControlPlaneScope, member: Member, address: string, port: number, request: TunnelRequest): Promise<TunnelResponse> {
+  throwIfAborted(scope.signal);
+  const stream = await scope.deps.pool.openTunnel(target(scope.deps, member.host), address, port);
+  return sendOverTunnel(stream, request);
+}
+
+export function clusterCA(scope: ControlPlaneScope): string {
+  return scope.material!.authorities.get('ca')!.certPem;
+}

@@ -1,0 +1,167 @@
+// ControlPlaneComponentsHealthy: kube-apiserver, kube-controller-manager and kube-scheduler of
+// spec.version on every member, from the artifact mirror, as systemd units with the files they read.
+// Members are prepared in parallel; a component whose unit, binary or configuration changed under a
+// running member is restarted one member at a time, and only while every other member is healthy.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kubernetesBinary, pushArtifact, type Artifact } from '../../artifacts/index.ts';
+import { shellJoin, writeFiles, type HostSession } from '../../host/index.ts';
+import { KubesmithError } from '../../errors.ts';
+import type { Phase, PhaseOutcome } from '../phases.ts';
+import { settleAll } from '../settle.ts';
+import { ensureEncryptionKey } from './cluster-secrets.ts';
+import { checkMemberComponents, describeHealth, type MemberHealth } from './component-health.ts';
+import {
+  AUDIT_LOG_PATH,
+  AUDIT_POLICY_PATH,
+  AUTHENTICATION_CONFIG_PATH,
+  ENCRYPTION_CONFIG_PATH,
+  componentFiles,
+  componentsPlan,
+  controlPlaneComponents,
+  type ComponentName,
+  type EncryptionKey,
+} from './components/index.ts';
+import type { Member } from './members.ts';
+import { removeFiles } from './remote-files.ts';
+import type { ControlPlaneScope } from './scope.ts';
+
+const NAMES = controlPlaneComponents.map((c) => c.name);
+/** The API server reads these at start only: a change to one is a restart of the API server. */
+const API_SERVER_CONFIG = new Set([AUDIT_POLICY_PATH, AUTHENTICATION_CONFIG_PATH, ENCRYPTION_CONFIG_PATH]);
+const AUDIT_DIR = AUDIT_LOG_PATH.slice(0, AUDIT_LOG_PATH.lastIndexOf('/'));
+const START_TIMEOUT_MS = 120_000;
+
+/** The three binaries for each architecture among the members, downloaded and verified once. */
+async function binariesFor(scope: ControlPlaneScope): Promise<Map<string, Artifact[]>> {
+  const { cp, members, deps } = scope;
+  const arches = [...new Set(members.map((m) => m.arch))];
+  const perArch = await Promise.all(
+    arches.map((arch) =>
+      Promise.all(NAMES.map((name) => deps.artifacts.get(kubernetesBinary(cp.spec.artifacts.baseURL, cp.spec.version, arch, name), cp.spec.artifacts.checksumPolicy))),
+    ),
+  );
+  return new Map(arches.map((arch, i) => [arch, perArch[i]!]));
+}
+
+interface HostResult {
+  /** Components that were not running and were started. */
+  started: ComponentName[];
+  /** Running components whose unit, binary or configuration changed. */
+  restart: ComponentName[];
+}
+
+async function activeUnits(session: HostSession): Promise<Set<string>> {
+  const { stdout } = await session.exec(`for u in ${shellJoin(NAMES)}; do systemctl is-active --quiet "$u" && echo "$u"; done; true`);
+  return new Set(stdout.split('\n').filter(Boolean));
+}
+
+async function prepareHost(session: HostSession, scope: ControlPlaneScope, member: Member, key: EncryptionKey, binaries: readonly Artifact[]): Promise<HostResult> {
+  const written = new Set<string>();
+  for (const binary of binaries) for (const path of await pushArtifact(session, binary)) written.add(path);
+  const plan = componentsPlan(scope.cp, { advertiseIP: member.ip });
+  for (const result of await writeFiles(session, componentFiles(plan, key))) if (result.changed && !result.metadataOnly) written.add(result.path);
+  const units = controlPlaneComponents.filter((c) => written.has(c.unitPath));
+  if (units.length > 0) {
+    await session.check(`install -d -m 0700 ${AUDIT_DIR} && systemctl daemon-reload`, { changes: 'reloaded systemd units' });
+  }
+  const active = await activeUnits(session);
+  const changed = controlPlaneComponents
+    .filter((c) => written.has(c.unitPath) || written.has(c.binary) || (c.name === 'kube-apiserver' && [...API_SERVER_CONFIG].some((p) => written.has(p))))
+    .map((c) => c.name);
+  const started = NAMES.filter((n) => !active.has(n));
+  if (started.length > 0) {
+    // --no-block: the API server reports ready only once it serves; readiness is polled instead.
+    await session.check(`systemctl enable ${shellJoin(started)} && systemctl start --no-block ${shellJoin(started)}`, {
+      changes: `started ${started.join(', ')}`,
+    });
+  }
+  return { started, restart: changed.filter((n) => active.has(n)) };
+}
+
+async function waitUntilHealthy(scope: ControlPlaneScope, member: Member, components: readonly ComponentName[], after: string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const health = await checkMemberComponents(scope, member, components);
+    if (health.unhealthy.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new ComponentsError('ComponentsUnhealthy', `${after}, after ${START_TIMEOUT_MS / 1000} s: ${describeHealth(health)}; see \`journalctl -u <unit>\` on ${member.name}`);
+    }
+    await sleep(1_000);
+  }
+}
+
+/** A component that does not come up healthy, or a restart that has to wait for the other members. */
+export class ComponentsError extends KubesmithError {
+  readonly reason: 'ComponentsUnhealthy' | 'WaitingForHealthyMembers';
+  constructor(reason: ComponentsError['reason'], message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+async function rollRestarts(scope: ControlPlaneScope, results: ReadonlyMap<Member, HostResult>): Promise<void> {
+  for (const [member, result] of results) {
+    if (result.restart.length === 0) continue;
+    const others = await Promise.all(scope.members.filter((m) => m !== member).map((m) => checkMemberComponents(scope, m)));
+    const sick = others.filter((h) => h.unhealthy.length > 0);
+    if (sick.length > 0) {
+      throw new ComponentsError(
+        'WaitingForHealthyMembers',
+        `${member.name} waits to restart ${result.restart.join(', ')} until every other member is healthy: ${sick.map(describeHealth).join('; ')}`,
+      );
+    }
+    await scope.onHost(member, (s) =>
+      s.check(`systemctl restart --no-block ${shellJoin(result.restart)}`, { changes: `restarted ${result.restart.join(', ')} for changed settings` }),
+    );
+    await waitUntilHealthy(scope, member, result.restart, `${result.restart.join(', ')} restarted on ${member.name}`);
+  }
+}
+
+export const componentsPhase: Phase<ControlPlaneScope> = {
+  condition: 'ControlPlaneComponentsHealthy',
+  needs: ['EtcdClusterHealthy'],
+  does: 'kube-apiserver, kube-controller-manager and kube-scheduler are installed',
+  async run(scope): Promise<PhaseOutcome> {
+    const { members } = scope;
+    const encryption = await ensureEncryptionKey(scope.deps.client, scope.cp);
+    if (encryption.created) scope.notices.push({ type: 'Normal', reason: 'SecretCreated', message: `created Secret ${scope.cp.metadata.name}-encryption` });
+    // Refused before anything is installed: a managed flag in extraArgs, an unverified binary.
+    for (const member of members) componentFiles(componentsPlan(scope.cp, { advertiseIP: member.ip }), encryption.key);
+    const binaries = await binariesFor(scope);
+    const prepared = await settleAll(
+      members.map(async (member): Promise<[Member, HostResult]> => [
+        member,
+        await scope.onHost(member, (s) => prepareHost(s, scope, member, encryption.key, binaries.get(member.arch)!)),
+      ]),
+    );
+    const results = new Map(prepared);
+    await settleAll(
+      prepared.filter(([, r]) => r.started.length > 0).map(([member, r]) => waitUntilHealthy(scope, member, r.started, `${r.started.join(', ')} started on ${member.name}`)),
+    );
+    await rollRestarts(scope, results);
+    const health: MemberHealth[] = await Promise.all(members.map((m) => checkMemberComponents(scope, m)));
+    const ready = health.filter((h) => h.unhealthy.length === 0);
+    scope.status.readyReplicas = ready.length;
+    if (ready.length < members.length) {
+      const message = `${ready.length} of ${members.length} members healthy; ${health.filter((h) => h.unhealthy.length > 0).map(describeHealth).join('; ')}`;
+      return { status: 'False', reason: 'ComponentsUnhealthy', message };
+    }
+    return { status: 'True', reason: 'Healthy', message: `kube-apiserver, kube-controller-manager and kube-scheduler healthy on ${members.length} of ${members.length} members` };
+  },
+  async teardown(scope) {
+    const units = controlPlaneComponents.map((c) => c.unitPath);
+    const binaries = controlPlaneComponents.map((c) => c.binary);
+    await settleAll(
+      scope.members.map((member) =>
+        scope.onHost(member, async (s) => {
+          const stop = `n=0; for u in ${shellJoin(units)}; do if [ -f "$u" ]; then systemctl disable --now "$(basename "$u")" && n=$((n+1)); fi; done; echo $n`;
+          const stopped = await s.check(stop);
+          if (Number(stopped.stdout.trim()) > 0) s.recordChange(`stopped ${NAMES.join(', ')}`, stop, 0, stopped.durationMs);
+          if (await removeFiles(s, [...units, ...binaries, ...API_SERVER_CONFIG], 'removed the control-plane units, binaries and configuration')) {
+            await s.check('systemctl daemon-reload');
+          }
+        }),
+      ),
+    );
+  },
+};

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { KubesmithError } from '../../../src/errors.ts';
+import { initialConditions, readyCondition, runPhases, teardownPhases, type Phase } from '../../../src/controllers/phases.ts';
+
+class Refused extends KubesmithError {
+  readonly reason = 'KeyRefused';
+  override readonly needsPerson = true;
+}
+class Flaky extends KubesmithError {
+  readonly reason = 'HostUnreachable';
+}
+
+interface Scope {
+  ran: string[];
+  torn: string[];
+}
+
+function phase(condition: string, needs: string[], run: Phase<Scope>['run'] = async () => ({ status: 'True', reason: 'Done', message: 'done' })): Phase<Scope> {
+  return {
+    condition,
+    needs,
+    does: `${condition} is done`,
+    run: async (scope) => {
+      scope.ran.push(condition);
+      return run(scope);
+    },
+    teardown: async (scope) => {
+      scope.torn.push(condition);
+    },
+  };
+}
+
+const scope = (): Scope => ({ ran: [], torn: [] });
+
+describe('the phase runner', () => {
+  it('runs the phases in order and rolls them up into Ready', async () => {
+    const s = scope();
+    const report = await runPhases([phase('A', []), phase('B', ['A']), phase('C', ['B'])], s);
+    expect(s.ran).toEqual(['A', 'B', 'C']);
+    expect(report.conditions.map((c) => [c.type, c.status])).toEqual([['A', 'True'], ['B', 'True'], ['C', 'True']]);
+    expect(readyCondition(report, 'Ready', 'all good')).toMatchObject({ status: 'True', message: 'all good' });
+    expect(report.stalledBy).toBeUndefined();
+  });
+
+  it('does not run a phase whose needs are not True, and says what it waits for', async () => {
+    const s = scope();
+    const waiting = async () => ({ status: 'False' as const, reason: 'WaitingForHosts', message: '1 of 3 hosts' });
+    const report = await runPhases([phase('A', [], waiting), phase('B', ['A']), phase('C', [])], s);
+    expect(s.ran).toEqual(['A', 'C']);
+    expect(report.conditions[1]).toEqual({
+      type: 'B',
+      status: 'False',
+      reason: 'WaitingForA',
+      message: 'B is done once A is True; it is False (WaitingForHosts)',
+    });
+    expect(readyCondition(report, 'Ready', '')).toMatchObject({ status: 'False', reason: 'WaitingForHosts', message: 'A: 1 of 3 hosts' });
+    expect(report.stalledBy).toBeUndefined();
+  });
+
+  it('records an error on the phase that was running, with its reason, and stalls only on what needs a person', async () => {
+    const s = scope();
+    const report = await runPhases(
+      [
+        phase('A', [], async () => {
+          throw new Flaky('host down');
+        }),
+        phase('B', [], async () => {
+          throw new Refused('key refused; fix the Secret');
+        }),
+        phase('C', ['A']),
+      ],
+      s,
+    );
+    expect(report.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['A', 'False', 'HostUnreachable'],
+      ['B', 'False', 'KeyRefused'],
+      ['C', 'False', 'WaitingForA'],
+    ]);
+    expect(report.stalledBy).toEqual({ reason: 'KeyRefused', message: 'B: key refused; fix the Secret' });
+    expect(report.unexpected).toBeUndefined();
+  });
+
+  it('treats a bare Error as a bug: reported, later phases not run, the error kept to rethrow', async () => {
+    const s = scope();
+    const bug = new Error('undefined is not a function');
+    const report = await runPhases([phase('A', [], async () => Promise.reject(bug)), phase('B', [])], s);
+    expect(s.ran).toEqual(['A']);
+    expect(report.conditions[0]).toMatchObject({ status: 'False', reason: 'InternalError' });
+    expect(report.conditions[0]!.message).toContain('undefined is not a function');
+    expect(report.conditions[1]).toMatchObject({ status: 'False', reason: 'Aborted' });
+    expect(report.unexpected).toBe(bug);
+  });
+
+  it('takes the soonest requeue any phase asked for', async () => {
+    const after = (ms: number) => async () => ({ status: 'True' as const, reason: 'Done', message: '', requeueAfterMs: ms });
+    const report = await runPhases([phase('A', [], after(30_000)), phase('B', [], after(5_000)), phase('C', [])], scope());
+    expect(report.requeueAfterMs).toBe(5_000);
+  });
+
+  it('runs nothing once the signal is aborted', async () => {
+    const s = scope();
+    const stop = new AbortController();
+    const report = await runPhases(
+      [
+        phase('A', [], async () => {
+          stop.abort();
+          return { status: 'True', reason: 'Done', message: '' };
+        }),
+        phase('B', []),
+      ],
+      s,
+      stop.signal,
+    );
+    expect(s.ran).toEqual(['A']);
+    expect(report.conditions[1]).toMatchObject({ status: 'False', reason: 'Aborted' });
+  });
+
+  it('derives the initial conditions from the list', () => {
+    expect(initialConditions([phase('A', []), phase('B', ['A'])])).toEqual([
+      { type: 'A', status: 'Unknown', reason: 'NotChecked', message: 'not looked at yet' },
+      { type: 'B', status: 'Unknown', reason: 'WaitingForA', message: 'B is done once A is True' },
+    ]);
+  });
+
+  it('tears down in reverse order, stopping at an error unless told to go on', async () => {
+    const s = scope();
+    await teardownPhases([phase('A', []), phase('B', []), phase('C', [])], s);
+    expect(s.torn).toEqual(['C', 'B', 'A']);
+
+    const failing: Phase<Scope> = { ...phase('B', []), teardown: async () => Promise.reject(new Flaky('host down')) };
+    const stopped = scope();
+    await expect(teardownPhases([phase('A', []), failing, phase('C', [])], stopped)).rejects.toThrow('host down');
+    expect(stopped.torn).toEqual(['C']);
+
+    const onward = scope();
+    const seen: string[] = [];
+    await teardownPhases([phase('A', []), failing, phase('C', [])], onward, { goOn: (condition) => (seen.push(condition), true) });
+    expect(onward.torn).toEqual(['C', 'A']);
+    expect(seen).toEqual(['B']);
+  });
+});
