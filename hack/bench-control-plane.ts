@@ -1,107 +1,358 @@
 // ControlPlane benchmark on real test hosts (figures, not a test):
-//   node hack/bench-control-plane.ts [rounds=3]
-// For 1 and 3 members, fresh hosts each round: wall time from the ControlPlane's creation (its hosts
-// already Ready) to EtcdClusterHealthy=True, median of the rounds; and for 3 members the time one
-// member add takes, from cp-2 showing in the member list as a learner to it being a voter, watched
-// from cp-1 every 100 ms. Each round
-// starts with an empty artifact cache, so it includes the download from the loopback mirror.
+//   npm run bench:control-plane -- [rounds=3]
+// 1. For 1 and for 3 members, `rounds` times, fresh hosts and an empty artifact cache each round (so
+//    the download from the loopback mirror counts): wall time from creating the ControlPlane, its
+//    hosts already Ready, to Available=True, and the time spent in each phase on the way.
+// 2. On the last 3-member control plane, once Available: a reconcile with nothing to change, started
+//    by a nudge (an annotation change), 3 times: its SSH work, what it changed on the hosts, its time.
+// Everything it makes (test hosts and their network, the management etcd and API server, temporary
+// directories) is removed on the way out: after success, an error, SIGINT or SIGTERM.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
+import type { ControlPlane } from '../src/api/index.ts';
+import { CONTROL_PLANE_PHASES } from '../src/controllers/control-plane/phases.ts';
+import type { SshPool } from '../src/host/index.ts';
+import type { KubeClient } from '../src/runtime/kube-client.ts';
 import { eventResource, resourcePath } from '../src/runtime/resources.ts';
-import { createControlPlane, etcdctlOnHost, startControlPlaneEnv, waitForControlPlane } from '../test/support/control-plane-env.ts';
-import { startHosts, type TestHost } from '../test/support/hosts.ts';
+import { createControlPlane, getControlPlane, nudgeControlPlane, startControlPlaneEnv, type ControlPlaneEnv } from '../test/support/control-plane-env.ts';
+import { startHosts } from '../test/support/hosts.ts';
 import { createKeySecret, waitForCondition } from '../test/support/machine-host-env.ts';
 import { ensureBinaries, startManagementCluster } from '../test/support/management-cluster.ts';
 import { installCrds, loadKubeConfig, repoRoot } from '../test/support/manifests.ts';
+import { waitForObjectCondition } from '../test/support/object-conditions.ts';
+import { waitFor } from '../test/support/wait.ts';
 import { createControlPlaneHost } from '../test/e2e/control-plane/support.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
+const NUDGES = 3;
+const PHASES = CONTROL_PLANE_PHASES.map((p) => p.condition);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-execFileSync('bash', [join(repoRoot, 'hack', 'ensure-docker.sh')], { stdio: 'inherit' });
-process.env.KUBESMITH_HOST_IMAGE = execFileSync('bash', [join(repoRoot, 'hack', 'build-host-image.sh')], { encoding: 'utf8' }).trim();
-const binDir = ensureBinaries();
-const dir = mkdtempSync(join(tmpdir(), 'kubesmith-bench-cp-'));
-const cluster = await startManagementCluster({ dir, binDir });
+// ---- Cleanup. Each thing is registered with its removal while it is being made, so a signal that
+// comes while hosts are still booting waits for them and removes them too. Newest goes first.
+const undo = new Set<() => Promise<void>>();
+let signalled: NodeJS.Signals | undefined;
 
-/** Polls the member list on `host` until `name` (at `address`) is a voter; resolves to ms from learner to voter. */
-function watchMemberAdd(host: TestHost, name: string, address: string): { stop(): Promise<number> } {
-  let listed: number | undefined;
-  let voter: number | undefined;
-  let stopped = false;
-  const command = etcdctlOnHost('https://127.0.0.1:2379', 'member list -w json');
-  const loop = (async () => {
-    while (!stopped && voter === undefined) {
-      const r = await host.run(command);
-      if (r.exitCode === 0) {
-        const entry = (JSON.parse(r.stdout) as { members: { name?: string; peerURLs: string[]; isLearner?: boolean }[] }).members.find(
-          (m) => m.name === name || m.peerURLs.includes(`https://${address}:2380`),
-        );
-        if (entry && listed === undefined) listed = performance.now();
-        if (entry && !entry.isLearner && entry.name) voter = performance.now();
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+/** Awaits `making` and returns it with its removal, which runs once, here or in removeAll(). */
+async function made<T>(making: T | Promise<T>, remove: (value: T) => unknown): Promise<[T, () => Promise<void>]> {
+  const value = Promise.resolve(making);
+  let removal: Promise<void> | undefined;
+  const release = () =>
+    (removal ??= value.then(async (v) => void (await remove(v)), () => {}).finally(() => undo.delete(release)));
+  undo.add(release);
+  return [await value, release];
+}
+
+let removing = Promise.resolve();
+function removeAll(): Promise<void> {
+  removing = removing.then(async () => {
+    while (undo.size > 0) await [...undo].at(-1)!().catch((error: unknown) => console.error(`cleanup: ${(error as Error).message}`));
+  });
+  return removing;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // npm forwards the signal a terminal already sent to the whole group, so a repeat is normal.
+  process.on(signal, () => {
+    if (signalled) return;
+    signalled = signal;
+    console.error(`\n${signal}: removing what the benchmark made, then exiting`);
+    void removeAll().finally(() => process.exit(128 + constants.signals[signal]));
+  });
+}
+
+/**
+ * The last removal to run, a safety net: startHosts names its Docker network after this process, so
+ * a container still on such a network is ours (a start that failed half way leaves its booted hosts).
+ */
+function sweepDocker(): void {
+  const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+  const ours = docker('network', 'ls', '--format', '{{.Name}}').split('\n').filter((n) => n.startsWith(`kubesmith-hosts-${process.pid}-`));
+  for (const network of ours) {
+    const ids = docker('network', 'inspect', '-f', '{{range $id, $c := .Containers}}{{$id}} {{end}}', network).split(' ').filter(Boolean);
+    if (ids.length > 0) docker('rm', '-f', '-v', ...ids);
+    docker('network', 'rm', network);
+    console.error(`cleanup: removed Docker network ${network} and the ${ids.length} container(s) left on it`);
+  }
+}
+
+// ---- Phase times. A ControlPlane's status is written once, at the end of a reconcile, so each
+// condition's lastTransitionTime (1 s resolution) is the end of the reconcile that turned it True,
+// the same for every phase done in that reconcile; and the operator does not log its phases. The
+// controllers run in this process, so each phase's run() is timed here instead: wrapped, not changed.
+interface PhaseRun {
+  phase: string;
+  status: string;
+  start: number;
+  end: number;
+  roundTrips: number;
+  tunnels: number;
+}
+let phaseRuns: PhaseRun[] = [];
+let pool: SshPool | undefined;
+/** SSH tunnels the ControlPlane pool opened (HTTPS to the members), which its counters do not count. */
+let tunnels = 0;
+const roundTrips = () => pool?.counters.total().roundTrips ?? 0;
+
+for (const phase of CONTROL_PLANE_PHASES) {
+  const run = phase.run.bind(phase);
+  phase.run = async (scope) => {
+    const entry = { phase: phase.condition, status: 'error', start: performance.now(), end: 0, roundTrips: roundTrips(), tunnels };
+    try {
+      const outcome = await run(scope);
+      entry.status = outcome.status;
+      return outcome;
+    } finally {
+      phaseRuns.push({ ...entry, end: performance.now(), roundTrips: roundTrips() - entry.roundTrips, tunnels: tunnels - entry.tunnels });
     }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-      if (listed === undefined || voter === undefined) throw new Error(`${name} was not seen joining`);
-      return voter - listed;
-    },
   };
 }
 
+function countTunnels(env: ControlPlaneEnv): void {
+  pool = env.pool;
+  const open = env.pool.openTunnel.bind(env.pool);
+  env.pool.openTunnel = (...args) => {
+    tunnels++;
+    return open(...args);
+  };
+}
+
+// ---- The controller's own metrics, read in this process.
+async function controllerMetric(env: ControlPlaneEnv, name: 'reconcileTotal' | 'reconcileTime', metricName?: string): Promise<number> {
+  const { values } = await env.manager.metrics[name].get();
+  return sum(
+    values
+      .filter((v) => v.labels.controller === 'controlplane' && (!metricName || (v as { metricName?: string }).metricName === metricName))
+      .map((v) => v.value),
+  );
+}
+/**
+ * Reconciles ended, whatever their result. The controller counts one right after reconcile()
+ * returns, which is after the status is written and the Events are recorded, so the moment this goes
+ * up is the end of the reconcile, seen here to the polling interval (5 ms).
+ */
+const reconcilesDone = (env: ControlPlaneEnv) => controllerMetric(env, 'reconcileTotal');
+/** Total seconds spent in reconcile(), as the controller measures it. */
+const reconcileSeconds = (env: ControlPlaneEnv) => controllerMetric(env, 'reconcileTime', 'controller_runtime_reconcile_time_seconds_sum');
+
 interface RawEvent {
+  metadata: { name: string };
   type: string;
+  reason: string;
   note: string;
-  eventTime: string;
-  regarding: { name: string };
+  series?: { count: number };
+}
+/** How many times each Event was recorded: a repeat within 30 min is a series count, not a new Event. */
+async function events(client: KubeClient, ns: string): Promise<RawEvent[]> {
+  return (await client.list<RawEvent>(resourcePath(eventResource, ns))).items;
+}
+const recorded = (e: RawEvent) => e.series?.count ?? 1;
+
+// ---- Part 1: hosts Ready -> Available.
+interface RoundResult {
+  wallMs: number;
+  /** Per phase: time in run() summed over the reconciles before Available, runs, when it was first True. */
+  phases: Map<string, { ms: number; runs: number; trueAtMs: number }>;
+  reconciles: number;
+}
+
+async function availableRound(kc: ReturnType<typeof loadKubeConfig>, members: number, round: number, last: boolean): Promise<RoundResult> {
+  const ns = `bench-cp${members}-${round}`;
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
+  const [[test, removeHosts], [env, stopEnv]] = await Promise.all([
+    made(startHosts(members, { prefix: `b${members}r${round}` }), (t) => t.stop()),
+    made(startControlPlaneEnv(kc, ns), (e) => e.stop()),
+  ]);
+  countTunnels(env);
+  await createKeySecret(env.client, ns, 'ssh-key', test.keyPair.privateKey);
+  await Promise.all(test.hosts.map((h, i) => createControlPlaneHost(env.client, ns, `cp-${i + 1}`, h)));
+  await Promise.all(test.hosts.map((_, i) => waitForCondition(env.client, ns, `cp-${i + 1}`, 'Ready', 'True', undefined, 300_000)));
+
+  phaseRuns = [];
+  const started = performance.now();
+  await createControlPlane(env.client, ns, 'bench', { replicas: members, artifacts: { baseURL: env.mirror.baseURL, checksumPolicy: 'Required' } });
+  const cp = await waitForObjectCondition(() => getControlPlane(env.client, ns, 'bench'), 'bench', 'Available', 'True', undefined, 900_000, 100);
+  const wallMs = performance.now() - started;
+
+  // Only the reconciles up to the one that made Available True; HostsClaimed runs first in each.
+  const cut = phaseRuns.find((r) => r.phase === 'Available' && r.status === 'True')!.end;
+  const before = phaseRuns.filter((r) => r.start < cut);
+  const phases = new Map(
+    PHASES.map((phase) => {
+      const mine = before.filter((r) => r.phase === phase);
+      const firstTrue = mine.find((r) => r.status === 'True');
+      return [phase, { ms: sum(mine.map((r) => r.end - r.start)), runs: mine.length, trueAtMs: (firstTrue?.end ?? NaN) - started }];
+    }),
+  );
+  const reconciles = phases.get(PHASES[0]!)!.runs;
+  const created = Date.parse(cp.metadata!.creationTimestamp as unknown as string);
+  const transitions = PHASES.map((t) => {
+    const c = cp.status?.conditions?.find((x) => x.type === t);
+    return `${t} +${c ? (Date.parse(c.lastTransitionTime) - created) / 1000 : '?'}`;
+  });
+  console.log(`${members} member(s), round ${round}: hosts Ready -> Available ${s(wallMs)} in ${reconciles} reconcile(s)`);
+  console.log(`  lastTransitionTime of True - creationTimestamp, s (1 s resolution): ${transitions.join(', ')}`);
+  for (const e of await events(env.client, ns)) if (e.type === 'Warning') console.log(`  warning event ${e.reason} x${recorded(e)}: ${e.note}`);
+
+  if (last && members === 3) nudges = await noChangeReconciles(env, ns);
+  await stopEnv();
+  await removeHosts();
+  return { wallMs, phases, reconciles };
+}
+
+// ---- Part 2: a reconcile with nothing to do.
+interface NudgeResult {
+  wallMs: number;
+  reconcileMs: number;
+  reconciles: number;
+  roundTrips: number;
+  connections: number;
+  tunnels: number;
+  hostChanged: number;
+  filesWritten: number;
+  changes: string[];
+  phases: Map<string, { ms: number; roundTrips: number; tunnels: number }>;
+}
+let nudges: NudgeResult[] = [];
+
+async function noChangeReconciles(env: ControlPlaneEnv, ns: string): Promise<NudgeResult[]> {
+  const results: NudgeResult[] = [];
+  for (let i = 0; i < NUDGES; i++) {
+    // Idle first: no reconcile ended and no SSH command went out for 3 s.
+    let lastSeen = '';
+    await waitFor('the controller to be idle', async () => {
+      const seen = lastSeen;
+      lastSeen = `${await reconcilesDone(env)}/${roundTrips()}`;
+      return lastSeen === seen;
+    }, 120_000, 3_000);
+    const count0 = await reconcilesDone(env);
+    const seconds0 = await reconcileSeconds(env);
+    const ssh0 = env.pool.counters.total();
+    const tunnels0 = tunnels;
+    const events0 = new Map((await events(env.client, ns)).map((e) => [e.metadata.name, recorded(e)]));
+    phaseRuns = [];
+    const started = performance.now();
+    await nudgeControlPlane(env.client, ns, 'bench');
+    await waitFor('the nudged reconcile to end', async () => (await reconcilesDone(env)) > count0, 300_000, 5);
+    const wallMs = performance.now() - started;
+    const ssh = env.pool.counters.total();
+    const reconcileMs = ((await reconcileSeconds(env)) - seconds0) * 1000;
+    const runs = [...phaseRuns];
+    const tunnelsUsed = tunnels - tunnels0;
+    // Bytes written to hosts: the SSH counters count connections and commands, not bytes. File
+    // content travels only on stdin of a file write (src/host/files.ts put()), which reports a
+    // HostChanged Event for every write, as every other changing command does. So no HostChanged
+    // recorded in this reconcile means no byte of file content was sent.
+    const changes = (await events(env.client, ns))
+      .filter((e) => e.reason === 'HostChanged' && recorded(e) > (events0.get(e.metadata.name) ?? 0))
+      .flatMap((e) => Array<string>(recorded(e) - (events0.get(e.metadata.name) ?? 0)).fill(e.note));
+    await sleep(1000);
+    results.push({
+      wallMs,
+      reconcileMs,
+      // More than 1 means another reconcile ran in the same window and the figures include it.
+      reconciles: (await reconcilesDone(env)) - count0,
+      roundTrips: ssh.roundTrips - ssh0.roundTrips,
+      connections: ssh.connections - ssh0.connections,
+      tunnels: tunnelsUsed,
+      hostChanged: changes.length,
+      filesWritten: changes.filter((c) => /^[^:]+: (wrote|set) \//.test(c)).length,
+      changes,
+      phases: new Map(
+        PHASES.map((p) => {
+          const mine = runs.filter((r) => r.phase === p);
+          return [p, { ms: sum(mine.map((r) => r.end - r.start)), roundTrips: sum(mine.map((r) => r.roundTrips)), tunnels: sum(mine.map((r) => r.tunnels)) }];
+        }),
+      ),
+    });
+    const r = results.at(-1)!;
+    console.log(
+      `no-change reconcile ${i + 1}: nudge -> done ${r.wallMs.toFixed(0)} ms (reconcile ${r.reconcileMs.toFixed(0)} ms), ` +
+        `${r.roundTrips} round trips, ${r.tunnels} tunnels, ${r.hostChanged} HostChanged${r.changes.length ? `: ${r.changes.join('; ')}` : ''}`,
+    );
+  }
+  return results;
+}
+
+// ---- Output.
+function table(rows: string[][]): string {
+  // A row of one cell is a heading and may run across the columns.
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.filter((r) => r.length > 1).map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ').trimEnd()).join('\n');
+}
+
+function report(results: Map<number, RoundResult[]>): void {
+  const counts = [...results.keys()];
+  const col = (f: (r: RoundResult[]) => string) => counts.map((m) => f(results.get(m)!));
+  const rows: string[][] = [
+    ['Hosts Ready -> Available=True', ...counts.map((m) => `${m} member${m > 1 ? 's' : ''}`)],
+    ...Array.from({ length: rounds }, (_, i) => [`  round ${i + 1}`, ...col((r) => s(r[i]!.wallMs))]),
+    [`  median of ${rounds}`, ...col((r) => s(median(r.map((x) => x.wallMs))))],
+    ['  reconciles until Available (median)', ...col((r) => String(median(r.map((x) => x.reconciles))))],
+    ['Per phase, median: time in run() over all those reconciles (runs), True at (since creation)'],
+    ...PHASES.map((p) => [
+      `  ${p}`,
+      ...col((r) => {
+        const ph = r.map((x) => x.phases.get(p)!);
+        return `${s(median(ph.map((x) => x.ms)))} (${median(ph.map((x) => x.runs))}), True at ${s(median(ph.map((x) => x.trueAtMs)))}`;
+      }),
+    ]),
+    ['  outside run(): status writes, Events, queue and requeue waits', ...col((r) => s(median(r.map((x) => x.wallMs - sum([...x.phases.values()].map((p) => p.ms))))))],
+  ];
+  console.log(`\n${table(rows)}`);
+  if (nudges.length === 0) return;
+  const m = (f: (n: NudgeResult) => number, unit = '') => [`${median(nudges.map(f)).toFixed(0)}${unit}`, nudges.map((n) => f(n).toFixed(0)).join(', ')];
+  const rows2: string[][] = [
+    [`No-change reconcile of 3 members after Available (${NUDGES} nudges)`, 'median', 'each'],
+    ['  nudge -> reconcile ended (reconcile counter up, polled every 5 ms)', ...m((n) => n.wallMs, ' ms')],
+    ['  of which in reconcile() (the controller histogram)', ...m((n) => n.reconcileMs, ' ms')],
+    ['  reconciles ended in the window (1 expected)', ...m((n) => n.reconciles)],
+    ['  SSH round trips (pool counters)', ...m((n) => n.roundTrips)],
+    ['  new SSH connections', ...m((n) => n.connections)],
+    ['  SSH tunnels opened (HTTPS to the members)', ...m((n) => n.tunnels)],
+    ['  HostChanged Events recorded (0 expected; 0 = no file content sent)', ...m((n) => n.hostChanged)],
+    ['  files written', ...m((n) => n.filesWritten)],
+    ['Per phase: time in run(), round trips, tunnels'],
+    ...PHASES.map((p) => [
+      `  ${p}`,
+      `${median(nudges.map((n) => n.phases.get(p)!.ms)).toFixed(0)} ms, ${median(nudges.map((n) => n.phases.get(p)!.roundTrips))} rt, ${median(nudges.map((n) => n.phases.get(p)!.tunnels))} tn`,
+      nudges.map((n) => `${n.phases.get(p)!.ms.toFixed(0)}`).join(', ') + ' ms',
+    ]),
+  ];
+  console.log(`\n${table(rows2)}`);
+}
+
+// ---- Main.
+async function main(): Promise<void> {
+  const invoked = process.env.npm_lifecycle_event === 'bench:control-plane' ? 'npm run bench:control-plane --' : 'node hack/bench-control-plane.ts';
+  console.log(`$ ${invoked} ${process.argv.slice(2).join(' ')}`.trimEnd());
+  console.log(`# ${new Date().toISOString()}, ${cpus().length} cores, rounds=${rounds}; each round: fresh hosts, empty artifact cache\n`);
+  await made(undefined, sweepDocker);
+  execFileSync('bash', [join(repoRoot, 'hack', 'ensure-docker.sh')], { stdio: 'inherit' });
+  process.env.KUBESMITH_HOST_IMAGE = execFileSync('bash', [join(repoRoot, 'hack', 'build-host-image.sh')], { encoding: 'utf8' }).trim();
+  const binDir = ensureBinaries();
+  const [dir] = await made(mkdtempSync(join(tmpdir(), 'kubesmith-bench-cp-')), (d) => rmSync(d, { recursive: true, force: true }));
+  const [cluster] = await made(startManagementCluster({ dir, binDir }), (c) => c.stop());
+  installCrds(binDir, cluster.kubeconfigPath);
+  const kc = loadKubeConfig(cluster.kubeconfigPath);
+  const results = new Map<number, RoundResult[]>();
+  for (const members of [1, 3]) {
+    results.set(members, []);
+    for (let round = 1; round <= rounds; round++) results.get(members)!.push(await availableRound(kc, members, round, round === rounds));
+  }
+  report(results);
 }
 
 try {
-  installCrds(binDir, cluster.kubeconfigPath);
-  const kc = loadKubeConfig(cluster.kubeconfigPath);
-  const core = kc.makeApiClient(CoreV1Api);
-  for (const members of [1, 3]) {
-    const walls: number[] = [];
-    const adds: number[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      const ns = `bench-cp${members}-${round}`;
-      await core.createNamespace({ body: { metadata: { name: ns } } });
-      const [test, env] = await Promise.all([startHosts(members, { prefix: `b${members}r${round}` }), startControlPlaneEnv(kc, ns)]);
-      try {
-        await createKeySecret(env.client, ns, 'ssh-key', test.keyPair.privateKey);
-        await Promise.all(test.hosts.map((h, i) => createControlPlaneHost(env.client, ns, `cp-${i + 1}`, h)));
-        await Promise.all(test.hosts.map((_, i) => waitForCondition(env.client, ns, `cp-${i + 1}`, 'Ready', 'True', undefined, 300_000)));
-        const watch = members > 1 ? watchMemberAdd(test.hosts[0]!, 'cp-2', test.hosts[1]!.address) : undefined;
-        const started = performance.now();
-        await createControlPlane(env.client, ns, 'bench', { replicas: members, artifacts: { baseURL: env.mirror.baseURL, checksumPolicy: 'Required' } });
-        await waitForControlPlane(env.client, ns, 'bench', 'EtcdClusterHealthy', 'True', undefined, 600_000);
-        const wall = (performance.now() - started) / 1000;
-        walls.push(wall);
-        let addNote = '';
-        if (watch) {
-          const add = (await watch.stop()) / 1000;
-          adds.push(add);
-          addNote = `; member add of cp-2 (learner listed -> voter) ${add.toFixed(2)} s`;
-        }
-        console.log(`${members} member(s), round ${round}: hosts Ready -> EtcdClusterHealthy ${wall.toFixed(2)} s${addNote}`);
-        const { items: events } = await env.client.list<RawEvent>(resourcePath(eventResource, ns));
-        for (const warning of events.filter((e) => e.type === 'Warning')) console.log(`  warning event: ${warning.note}`);
-      } finally {
-        await env.stop().catch(() => {});
-        await test.stop();
-      }
-    }
-    console.log(`${members} member(s): median of ${rounds}: ${median(walls).toFixed(2)} s (${walls.map((w) => w.toFixed(2)).join(', ')})`);
-    if (adds.length) console.log(`one member add: median ${median(adds).toFixed(2)} s (${adds.map((a) => a.toFixed(2)).join(', ')})`);
-  }
+  await main();
+} catch (error) {
+  if (!signalled) throw error;
 } finally {
-  await cluster.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await removeAll();
 }

@@ -225,7 +225,8 @@ export const controlPlaneKind: KindDefinition = {
     { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
     { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint' },
     { name: 'Available', type: 'string', jsonPath: '.status.conditions[?(@.type=="Available")].status' },
-    { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Available")].reason', priority: 1 },
+    // The roll-up's reason names the root cause (a checksum mismatch, waiting for hosts), wherever it is.
+    { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1 },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 };

@@ -14,7 +14,7 @@ import {
 import type { Phase, PhaseOutcome } from '../phases.ts';
 import { clusterCA, operatorIdentity, requestThrough } from './cluster-access.ts';
 import { createOnce, generationOptions, getSecret, ownedBy } from './cluster-secrets.ts';
-import { clusterFacts } from './pki-phase.ts';
+import { clusterFacts } from './pki/phase.ts';
 import type { ControlPlaneScope } from './scope.ts';
 import type { TunnelRequest, TunnelResponse } from '../../workload/tunnel-request.ts';
 

@@ -8,7 +8,7 @@ import { target } from '../machine-host/reconciler.ts';
 import { throwIfAborted } from '../phases.ts';
 import { generationOptions } from './cluster-secrets.ts';
 import type { Member } from './members.ts';
-import { clusterFacts } from './pki-phase.ts';
+import { clusterFacts } from './pki/phase.ts';
 import type { ControlPlaneScope } from './scope.ts';
 
 const identities = new Map<string, Promise<ClientIdentity>>();

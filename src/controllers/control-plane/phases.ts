@@ -2,9 +2,9 @@
 import type { Phase } from '../phases.ts';
 import { availablePhase } from './available-phase.ts';
 import { claimPhase } from './claim-phase.ts';
-import { componentsPhase } from './components-phase.ts';
-import { etcdPhase } from './etcd-phase.ts';
-import { certificatesPhase } from './pki-phase.ts';
+import { componentsPhase } from './components/phase.ts';
+import { etcdPhase } from './etcd/phase.ts';
+import { certificatesPhase } from './pki/phase.ts';
 import type { ControlPlaneScope } from './scope.ts';
 
 export const CONTROL_PLANE_PHASES: readonly Phase<ControlPlaneScope>[] = [

@@ -10,7 +10,7 @@ import type { EventRecorder } from '../../runtime/events.ts';
 import type { Informer } from '../../runtime/informer.ts';
 import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { ClusterMaterial } from './cluster-secrets.ts';
-import type { OnHost } from './etcd-cluster.ts';
+import type { OnHost } from './etcd/membership.ts';
 import type { Member } from './members.ts';
 
 export interface ControlPlaneDeps {

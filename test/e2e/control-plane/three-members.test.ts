@@ -12,6 +12,7 @@ import {
   createControlPlane,
   etcdctlOnHost,
   getControlPlane,
+  KUBERNETES_VERSION,
   nudgeControlPlane,
   waitForControlPlane,
   type ControlPlaneEnv,
@@ -19,6 +20,7 @@ import {
 import type { TestHosts } from '../../support/hosts.ts';
 import { eventsFor, getMachineHost } from '../../support/machine-host-env.ts';
 import { waitFor } from '../../support/wait.ts';
+import { workloadCluster } from '../../support/workload-cluster.ts';
 import { readyControlPlaneHosts, sh, type ControlPlaneWorld } from './support.ts';
 
 const CP = 'trio';
@@ -101,6 +103,27 @@ describe('ControlPlane with three members on real hosts', () => {
       expect(notes).toContain(`cp-1: promoted etcd learner ${name} to voting member`);
       expect(notes).toContain(`${name}: started etcd to join the cluster`);
     }
+  });
+
+  it('serves the API from every member: kubectl through the endpoint gets the spec version, each member answers /readyz', async () => {
+    const cp = await waitFor('three members serving', async () => {
+      const c = await waitForControlPlane(env.client, namespace, CP, 'Available', 'True', undefined, 300_000);
+      return c.status?.readyReplicas === 3 ? c : undefined;
+    }, 300_000, 500);
+    expect(cp.status?.version).toBe(KUBERNETES_VERSION);
+    const cluster = await workloadCluster(env.client, namespace, CP);
+    const version = JSON.parse(await cluster.kubectl(['version', '-o', 'json'])) as { serverVersion: { gitVersion: string } };
+    expect(version.serverVersion.gitVersion).toBe(KUBERNETES_VERSION);
+    await cluster.kubectl(['create', 'configmap', 'across-members', '--from-literal=k=v']);
+    for (const h of test.hosts) {
+      expect(await sh(h, `curl -s --cacert /etc/kubernetes/pki/ca.crt https://${h.address}:6443/readyz`), h.name).toBe('ok');
+      // Each member's API server reads the same etcd: what was written through the endpoint is there.
+      const admin = await sh(h, 'cat /etc/kubernetes/admin.conf');
+      expect(admin).toContain(`server: https://${test.hosts[0]!.address}:6443`);
+    }
+    // Every member runs the controller-manager and scheduler; one of each leads.
+    const leases = await cluster.kubectl(['-n', 'kube-system', 'get', 'lease', 'kube-controller-manager', 'kube-scheduler', '-o', 'jsonpath={.items[*].spec.holderIdentity}']);
+    expect(leases.split(' ')).toHaveLength(2);
   });
 
   it('answers over TLS on every member, lists three voters, and a key written on one is read on another', async () => {

@@ -30,6 +30,7 @@ const controlPlaneFiles = [
   'admin.conf 600',
   'controller-manager.conf 600',
   'scheduler.conf 600',
+  'super-admin.conf 600',
   'kubelet.conf 600',
 ].sort();
 

@@ -19,7 +19,7 @@ const options = { keyAlgorithm: 'ECDSAP256' } as const;
 const scope = { cluster, host: cp1 };
 const controlPlaneSpecs = [
   'ca', 'front-proxy-ca', 'etcd/ca', 'sa', 'apiserver', 'apiserver-kubelet-client', 'front-proxy-client', 'etcd/server',
-  'etcd/peer', 'etcd/healthcheck-client', 'apiserver-etcd-client', 'admin', 'controller-manager', 'scheduler', 'kubelet',
+  'etcd/peer', 'etcd/healthcheck-client', 'apiserver-etcd-client', 'admin', 'super-admin', 'controller-manager', 'scheduler', 'kubelet',
 ];
 
 let pki: ClusterPki;

@@ -9,8 +9,6 @@ export * from './files.ts';
 export * from './kube-apiserver.ts';
 export * from './kube-controller-manager.ts';
 export * from './kube-scheduler.ts';
-export * from './managed-flags.ts';
 export * from './pki-files.ts';
 export * from './plan.ts';
-export * from './systemd-unit.ts';
 export * from './unit.ts';

@@ -1,7 +1,7 @@
 // What the control-plane components of one host are built from: the cluster's settings from its
 // ControlPlane and the few facts of the host. Every builder in this folder reads only this.
 import type { ControlPlane } from '../../../api/index.ts';
-import { CLIENT_PORT } from '../etcd-unit.ts';
+import { CLIENT_PORT } from '../etcd/unit.ts';
 
 export type ExtraArgs = Readonly<Record<string, string>>;
 

@@ -4,7 +4,7 @@ import { controlPlaneComponents } from '../../../../src/controllers/control-plan
 import { kubeApiServer } from '../../../../src/controllers/control-plane/components/kube-apiserver.ts';
 import { kubeControllerManager } from '../../../../src/controllers/control-plane/components/kube-controller-manager.ts';
 import { kubeScheduler } from '../../../../src/controllers/control-plane/components/kube-scheduler.ts';
-import { ManagedFlagError } from '../../../../src/controllers/control-plane/components/managed-flags.ts';
+import { ManagedFlagError } from '../../../../src/controllers/control-plane/managed-flags.ts';
 import { plan } from './fixtures.ts';
 
 const asArgs = (flags: [string, string][]) => flags.map(([name, value]) => `--${name}=${value}`);

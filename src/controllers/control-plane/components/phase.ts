@@ -3,13 +3,13 @@
 // Members are prepared in parallel; a component whose unit, binary or configuration changed under a
 // running member is restarted one member at a time, and only while every other member is healthy.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kubernetesBinary, pushArtifact, type Artifact } from '../../artifacts/index.ts';
-import { shellJoin, writeFiles, type HostSession } from '../../host/index.ts';
-import { KubesmithError } from '../../errors.ts';
-import type { Phase, PhaseOutcome } from '../phases.ts';
-import { settleAll } from '../settle.ts';
-import { ensureEncryptionKey } from './cluster-secrets.ts';
-import { checkMemberComponents, describeHealth, type MemberHealth } from './component-health.ts';
+import { kubernetesBinary, pushArtifact, type Artifact } from '../../../artifacts/index.ts';
+import { shellJoin, writeFiles, type HostSession } from '../../../host/index.ts';
+import { KubesmithError } from '../../../errors.ts';
+import type { Phase, PhaseOutcome } from '../../phases.ts';
+import { settleAll } from '../../settle.ts';
+import { ensureEncryptionKey } from '../cluster-secrets.ts';
+import { checkMemberComponents, describeHealth, type MemberHealth } from './health.ts';
 import {
   AUDIT_LOG_PATH,
   AUDIT_POLICY_PATH,
@@ -20,10 +20,10 @@ import {
   controlPlaneComponents,
   type ComponentName,
   type EncryptionKey,
-} from './components/index.ts';
-import type { Member } from './members.ts';
-import { removeFiles } from './remote-files.ts';
-import type { ControlPlaneScope } from './scope.ts';
+} from './index.ts';
+import type { Member } from '../members.ts';
+import { removeFiles } from '../remote-files.ts';
+import type { ControlPlaneScope } from '../scope.ts';
 
 const NAMES = controlPlaneComponents.map((c) => c.name);
 /** The API server reads these at start only: a change to one is a restart of the API server. */
@@ -99,6 +99,10 @@ export class ComponentsError extends KubesmithError {
   }
 }
 
+function ignoreUnhealthy(error: unknown): void {
+  if (!(error instanceof ComponentsError)) throw error;
+}
+
 async function rollRestarts(scope: ControlPlaneScope, results: ReadonlyMap<Member, HostResult>): Promise<void> {
   for (const [member, result] of results) {
     if (result.restart.length === 0) continue;
@@ -135,8 +139,12 @@ export const componentsPhase: Phase<ControlPlaneScope> = {
       ]),
     );
     const results = new Map(prepared);
+    // A component that does not come up in time is reported by the health check below, not thrown:
+    // the other members' state is worth reporting too.
     await settleAll(
-      prepared.filter(([, r]) => r.started.length > 0).map(([member, r]) => waitUntilHealthy(scope, member, r.started, `${r.started.join(', ')} started on ${member.name}`)),
+      prepared
+        .filter(([, r]) => r.started.length > 0)
+        .map(([member, r]) => waitUntilHealthy(scope, member, r.started, `${r.started.join(', ')} started on ${member.name}`).catch(ignoreUnhealthy)),
     );
     await rollRestarts(scope, results);
     const health: MemberHealth[] = await Promise.all(members.map((m) => checkMemberComponents(scope, m)));

@@ -7,9 +7,9 @@
 // members (or the recorded one) report; a member that lost its data is removed and joins afresh as a
 // learner instead of bootstrapping alone; a member is removed only while the rest keep a quorum.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CommandFailedError, type HostSession } from '../../host/index.ts';
-import { peerURL } from './etcd-unit.ts';
-import { startNewMember, stopMember, type EtcdHostState } from './etcd-host.ts';
+import { CommandFailedError, type HostSession } from '../../../host/index.ts';
+import { peerURL } from './unit.ts';
+import { startNewMember, stopMember, type EtcdHostState } from './host.ts';
 import {
   endpointHealthCommand,
   memberAddCommand,
@@ -22,9 +22,9 @@ import {
   parseMemberList,
   type EtcdMemberInfo,
 } from './etcdctl.ts';
-import { checkEtcdHealth } from './etcd-health.ts';
-import type { Member } from './members.ts';
-import { KubesmithError } from '../../errors.ts';
+import { checkEtcdHealth } from './health.ts';
+import type { Member } from '../members.ts';
+import { KubesmithError } from '../../../errors.ts';
 
 export type OnHost = <T>(member: Member, work: (session: HostSession) => Promise<T>) => Promise<T>;
 

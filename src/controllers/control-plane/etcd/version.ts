@@ -1,6 +1,6 @@
 // The etcd release each Kubernetes minor runs with, as kubeadm's SupportedEtcdVersion table pins
 // it; kubesmith ships the newest patch of that etcd minor it has tested.
-import { KubesmithError } from '../../errors.ts';
+import { KubesmithError } from '../../../errors.ts';
 
 const ETCD_FOR_MINOR: Readonly<Record<number, string>> = {
   34: 'v3.6.16',

@@ -2,12 +2,12 @@
 // through the members that stay, and only while they keep a quorum afterwards. What runs on the
 // leaving host is taken down afterwards by the phases' teardowns (reconciler.ts); etcd's part of
 // that is `retireEtcd`: stop it and move the data directory aside (never delete it).
-import { shellQuote, type HostSession } from '../../host/index.ts';
-import { EtcdMembershipError, entryFor, removeMember, surveyCluster, type OnHost } from './etcd-cluster.ts';
-import { checkEtcdHealth } from './etcd-health.ts';
-import { readEtcdState } from './etcd-host.ts';
-import { ETCD_BOOTSTRAP_ENV_PATH, ETCD_UNIT_PATH } from './etcd-unit.ts';
-import type { Member } from './members.ts';
+import { shellQuote, type HostSession } from '../../../host/index.ts';
+import { EtcdMembershipError, entryFor, removeMember, surveyCluster, type OnHost } from './membership.ts';
+import { checkEtcdHealth } from './health.ts';
+import { readEtcdState } from './host.ts';
+import { ETCD_BOOTSTRAP_ENV_PATH, ETCD_UNIT_PATH } from './unit.ts';
+import type { Member } from '../members.ts';
 
 /** Takes the surplus members out of etcd, one by one, through the others; a stopped host does not hold this up. */
 export async function removeSurplus(onHost: OnHost, stay: readonly Member[], surplus: readonly Member[], recordedId: string | undefined): Promise<void> {

@@ -1,12 +1,12 @@
 // Health of each member, checked on its own host through SSH, and the member list for the status.
 // Every voter in etcd's own list counts, not only claimed hosts: a member whose MachineHost is gone
 // is reported, and so is a claimed host that answers for another cluster.
-import type { ControlPlaneStatus } from '../../api/index.ts';
-import { errorMessage } from '../../errors.ts';
-import type { OnHost } from './etcd-cluster.ts';
-import { describeEntry, entryFor, orphansOf } from './etcd-cluster.ts';
+import type { ControlPlaneStatus } from '../../../api/index.ts';
+import { errorMessage } from '../../../errors.ts';
+import type { OnHost } from './membership.ts';
+import { describeEntry, entryFor, orphansOf } from './membership.ts';
 import { endpointHealthCommand, memberListCommand, parseClusterId, parseEndpointHealth, parseMemberList, type EtcdMemberInfo } from './etcdctl.ts';
-import type { Member } from './members.ts';
+import type { Member } from '../members.ts';
 
 export type EtcdMemberStatus = NonNullable<ControlPlaneStatus['etcdMembers']>[number];
 

@@ -1,18 +1,18 @@
 // EtcdClusterHealthy: the verified release pushed to every member host, data directory and unit in
 // place, surplus members out, membership reconciled, changed units rolled one member at a time, and
 // health checked on each host against etcd's own member list.
-import type { ControlPlane } from '../../api/index.ts';
-import { etcdRelease, type Artifact, type ArtifactCache } from '../../artifacts/index.ts';
-import type { Phase, PhaseOutcome } from '../phases.ts';
-import { settleAll } from '../settle.ts';
-import { EtcdMembershipError, reconcileMembership, waitUntilHealthy, type OnHost } from './etcd-cluster.ts';
-import { checkEtcdHealth } from './etcd-health.ts';
-import { dropBootstrapEnv, prepareEtcdHost, type EtcdHostState } from './etcd-host.ts';
-import { removeSurplus, retireEtcd } from './etcd-scale-down.ts';
-import { etcdFlags, type EtcdMemberPlan } from './etcd-unit.ts';
-import { etcdVersionFor } from './etcd-version.ts';
-import type { Member } from './members.ts';
-import type { ControlPlaneScope } from './scope.ts';
+import type { ControlPlane } from '../../../api/index.ts';
+import { etcdRelease, type Artifact, type ArtifactCache } from '../../../artifacts/index.ts';
+import type { Phase, PhaseOutcome } from '../../phases.ts';
+import { settleAll } from '../../settle.ts';
+import { EtcdMembershipError, reconcileMembership, waitUntilHealthy, type OnHost } from './membership.ts';
+import { checkEtcdHealth } from './health.ts';
+import { dropBootstrapEnv, prepareEtcdHost, type EtcdHostState } from './host.ts';
+import { removeSurplus, retireEtcd } from './scale-down.ts';
+import { etcdFlags, type EtcdMemberPlan } from './unit.ts';
+import { etcdVersionFor } from './version.ts';
+import type { Member } from '../members.ts';
+import type { ControlPlaneScope } from '../scope.ts';
 
 export function memberPlan(cp: ControlPlane, member: Member): EtcdMemberPlan {
   return {

@@ -1,6 +1,6 @@
 // Parsers against output captured from etcdctl v3.6.16.
 import { describe, expect, it } from 'vitest';
-import { parseEndpointHealth, parseInitialCluster, parseMemberList } from '../../../src/controllers/control-plane/etcdctl.ts';
+import { parseEndpointHealth, parseInitialCluster, parseMemberList } from '../../../../src/controllers/control-plane/etcd/etcdctl.ts';
 
 describe('etcdctl output', () => {
   it('reads a member list with a voter and a learner, keeping the 64-bit IDs exact', () => {

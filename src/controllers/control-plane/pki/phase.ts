@@ -1,14 +1,14 @@
 // The PKI phase (CertificatesReady): the cluster's CAs and service-account key from their Secrets,
 // then every claimed host's files reviewed and completed, hosts in parallel; kubeconfigs included.
-import type { ControlPlane } from '../../api/index.ts';
-import { KubesmithError } from '../../errors.ts';
-import { expiryReport, type ClusterFacts, type ExpiryItem } from '../../pki/index.ts';
-import type { Phase } from '../phases.ts';
-import { settleAll } from '../settle.ts';
-import { ensureClusterMaterial, generationOptions } from './cluster-secrets.ts';
+import type { ControlPlane } from '../../../api/index.ts';
+import { KubesmithError } from '../../../errors.ts';
+import { expiryReport, type ClusterFacts, type ExpiryItem } from '../../../pki/index.ts';
+import type { Phase } from '../../phases.ts';
+import { settleAll } from '../../settle.ts';
+import { ensureClusterMaterial, generationOptions } from '../cluster-secrets.ts';
 import { convergeHostPki, pkiSlots } from './host-pki.ts';
-import { removeFiles } from './remote-files.ts';
-import type { ControlPlaneScope, Endpoint } from './scope.ts';
+import { removeFiles } from '../remote-files.ts';
+import type { ControlPlaneScope, Endpoint } from '../scope.ts';
 
 /** Everything a member's host gets under /etc/kubernetes, for the teardown to take back. */
 function pkiPaths(): string[] {

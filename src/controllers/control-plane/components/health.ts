@@ -1,11 +1,11 @@
 // Health of the control-plane components on one member, asked through the SSH tunnel: the API
 // server's /readyz (TLS verified against the cluster CA) and the secure /healthz ports of the
 // controller-manager and the scheduler (self-signed serving certificates, so no credentials go there).
-import { errorMessage } from '../../errors.ts';
-import { clusterCA, requestThrough } from './cluster-access.ts';
-import { controlPlaneComponents, type ComponentName } from './components/index.ts';
-import type { Member } from './members.ts';
-import type { ControlPlaneScope } from './scope.ts';
+import { errorMessage } from '../../../errors.ts';
+import { clusterCA, requestThrough } from '../cluster-access.ts';
+import { controlPlaneComponents, type ComponentName } from './index.ts';
+import type { Member } from '../members.ts';
+import type { ControlPlaneScope } from '../scope.ts';
 
 export interface MemberHealth {
   member: Member;

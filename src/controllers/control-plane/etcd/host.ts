@@ -1,9 +1,9 @@
 // What every etcd member's host needs before it can join: the verified binaries, a private data
 // directory and the unit. Each step compares before it changes anything, so a converged host costs
 // a few reads and writes nothing.
-import { pushArtifact, type Artifact } from '../../artifacts/index.ts';
-import { shellQuote, writeFile, type HostSession } from '../../host/index.ts';
-import { ETCD_BOOTSTRAP_ENV_PATH, ETCD_UNIT_PATH, etcdBootstrapEnv, etcdUnit, type EtcdMemberPlan, type InitialMember } from './etcd-unit.ts';
+import { pushArtifact, type Artifact } from '../../../artifacts/index.ts';
+import { shellQuote, writeFile, type HostSession } from '../../../host/index.ts';
+import { ETCD_BOOTSTRAP_ENV_PATH, ETCD_UNIT_PATH, etcdBootstrapEnv, etcdUnit, type EtcdMemberPlan, type InitialMember } from './unit.ts';
 
 export interface EtcdHostState {
   /** The data directory holds a member (etcd has run here before). */

@@ -2,10 +2,10 @@
 // what they print. Going through SSH means only port 22 must be reachable from the management
 // cluster. Reads use the healthcheck-client certificate; membership changes use the API server's
 // etcd client certificate, as kubeadm does.
-import { shellQuote } from '../../host/index.ts';
-import { KUBERNETES_DIR } from '../../pki/index.ts';
-import { CLIENT_PORT, ETCDCTL_BINARY } from './etcd-unit.ts';
-import { KubesmithError } from '../../errors.ts';
+import { shellQuote } from '../../../host/index.ts';
+import { KUBERNETES_DIR } from '../../../pki/index.ts';
+import { CLIENT_PORT, ETCDCTL_BINARY } from './unit.ts';
+import { KubesmithError } from '../../../errors.ts';
 
 const PKI = `${KUBERNETES_DIR}/pki`;
 const IDENTITIES = {

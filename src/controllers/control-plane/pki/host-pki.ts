@@ -1,8 +1,8 @@
 // The PKI of one control-plane host: what it has is reviewed against the cluster's CAs and this
 // host's names; missing files are made, our expiring ones renewed, and anything that does not match
 // (a wrong SAN, another CA, a foreign key) is reported and left exactly as it is.
-import type { HostSession } from '../../host/index.ts';
-import { writeFiles } from '../../host/index.ts';
+import type { HostSession } from '../../../host/index.ts';
+import { writeFiles } from '../../../host/index.ts';
 import {
   decodeCertificate,
   hostFileLayout,
@@ -20,9 +20,9 @@ import {
   type HostFileSlot,
   type IssuedCertificate,
   type ServiceAccountKey,
-} from '../../pki/index.ts';
-import type { Member } from './members.ts';
-import { readFiles } from './remote-files.ts';
+} from '../../../pki/index.ts';
+import type { Member } from '../members.ts';
+import { readFiles } from '../remote-files.ts';
 
 const set = kubeadmCertificateSet;
 const ROLE = 'control-plane';

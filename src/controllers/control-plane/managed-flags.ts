@@ -1,7 +1,7 @@
 // One rule for every binary kubesmith runs (etcd and the three control-plane components): extraArgs
 // may add flags, never replace one kubesmith sets. A silently overridden flag would leave the
 // cluster in a state nobody chose, so the conflict is refused with the spec field to fix.
-import { KubesmithError } from '../../../errors.ts';
+import { KubesmithError } from '../../errors.ts';
 
 /** A command-line flag without its leading dashes, and its value. */
 export type Flag = [name: string, value: string];
