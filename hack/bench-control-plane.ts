@@ -13,7 +13,6 @@ import { constants, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
-import type { ControlPlane } from '../src/api/index.ts';
 import { CONTROL_PLANE_PHASES } from '../src/controllers/control-plane/phases.ts';
 import type { SshPool } from '../src/host/index.ts';
 import type { KubeClient } from '../src/runtime/kube-client.ts';

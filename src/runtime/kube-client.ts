@@ -76,12 +76,15 @@ export class KubeClient {
     const opts = await this.options(method, path, args);
     return new Promise<T>((resolve, reject) => {
       const req = this.send(opts);
-      req.setTimeout(args.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
-      req.on('error', reject);
+      req.setTimeout(args.timeoutMs ?? 30_000, () => req.destroy(new Error('no answer in time')));
+      // A management API server that cannot be reached is an expected failure, not a bug.
+      const unreachable = (error: Error) =>
+        reject(new KubeApiError(0, 'ManagementApiUnreachable', `${method} ${path}: ${error.message}; check that the API server is up and reachable`));
+      req.on('error', unreachable);
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
+        res.on('error', unreachable);
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;

@@ -1,7 +1,8 @@
 // Leader election on a coordination.k8s.io Lease, following client-go: a lease counts as expired
 // when its record has not changed for leaseDuration as observed on this machine's clock (so clock
-// skew between replicas does not matter), renewals that fail for renewDeadline give the lease up,
-// and release() hands it over at once on shutdown.
+// skew between replicas does not matter), renewals that fail for renewDeadline give the lease up (by
+// a timer: a renewal still hanging then counts as failed), and release() hands it over at once on
+// shutdown.
 import type { Logger } from 'pino';
 import { sleep } from './backoff.ts';
 import { isConflict, isNotFound, type KubeClient } from './kube-client.ts';
@@ -51,18 +52,16 @@ export class LeaderElector {
     return this.leading;
   }
 
-  /** A renewal that hangs must not outlive the renew deadline. */
-  private get timeoutMs() {
-    return this.opts.renewDeadlineMs;
-  }
-
   private get path() {
     return resourcePath(leaseResource, this.opts.namespace, this.opts.name);
   }
 
   /** One attempt to acquire or renew; true when this process holds the lease afterwards. */
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  private async tryAcquireOrRenew(budgetMs = this.opts.renewDeadlineMs): Promise<boolean> {
     const now = new Date();
+    const until = now.getTime() + budgetMs;
+    // The GET and the PUT share the budget.
+    const timeoutMs = () => Math.max(1, until - Date.now());
     const mine: LeaseSpec = {
       holderIdentity: this.opts.identity,
       leaseDurationSeconds: Math.ceil(this.opts.leaseDurationMs / 1000),
@@ -70,11 +69,11 @@ export class LeaderElector {
     };
     let current: Lease;
     try {
-      current = await this.client.request<Lease>('GET', this.path, { timeoutMs: this.timeoutMs });
+      current = await this.client.request<Lease>('GET', this.path, { timeoutMs: timeoutMs() });
     } catch (error) {
       if (!isNotFound(error)) throw error;
       this.lease = await this.client.request<Lease>('POST', resourcePath(leaseResource, this.opts.namespace), {
-        timeoutMs: this.timeoutMs,
+        timeoutMs: timeoutMs(),
         body: {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
@@ -97,7 +96,7 @@ export class LeaderElector {
     };
     try {
       this.lease = await this.client.request<Lease>('PUT', this.path, {
-        timeoutMs: this.timeoutMs,
+        timeoutMs: timeoutMs(),
         body: { ...current, spec: next },
       });
     } catch (error) {
@@ -127,25 +126,39 @@ export class LeaderElector {
     const stopOnAbort = () => leadership.abort();
     signal.addEventListener('abort', stopOnAbort, { once: true });
     onStarted(leadership.signal);
-    let lastRenew = Date.now();
+    let deadline = Date.now() + this.opts.renewDeadlineMs;
     while (!leadership.signal.aborted) {
-      await sleep(this.opts.retryPeriodMs, leadership.signal);
+      await sleep(Math.min(this.opts.retryPeriodMs, deadline - Date.now()), leadership.signal);
       if (leadership.signal.aborted) break;
-      try {
-        if (await this.tryAcquireOrRenew()) {
-          lastRenew = Date.now();
-          continue;
-        }
-      } catch (error) {
-        this.log.warn({ err: error }, 'could not renew the leader lease');
+      if (Date.now() < deadline && (await this.renewBefore(deadline))) {
+        deadline = Date.now() + this.opts.renewDeadlineMs;
+        continue;
       }
-      if (Date.now() - lastRenew > this.opts.renewDeadlineMs) {
+      if (Date.now() >= deadline) {
         this.log.error('lost the leader lease');
         leadership.abort();
       }
     }
     signal.removeEventListener('abort', stopOnAbort);
     this.leading = false;
+  }
+
+  /**
+   * One renewal, given up at the deadline whatever its requests are doing: request timeouts count
+   * idle time on a socket, so a renewal hanging on an API server that went silent can run well past them.
+   */
+  private async renewBefore(deadline: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), deadline - Date.now())));
+    const attempt = this.tryAcquireOrRenew(deadline - Date.now()).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'could not renew the leader lease');
+      return false;
+    });
+    try {
+      return await Promise.race([attempt, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Gives the lease up so another replica takes over without waiting for it to expire. */

@@ -1,5 +1,6 @@
 // A loopback TCP proxy that a test can cut, to drop a client's connections (a watch, say) while the
-// server stays up.
+// server stays up, or stall, to make the server look like it went silent behind a network that drops
+// packets: connections stay open and nothing comes back, so clients wait for their own timeouts.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export class TcpProxy {
@@ -7,6 +8,7 @@ export class TcpProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private refusing = false;
+  private stalled = false;
 
   constructor(targetPort: number, targetHost = '127.0.0.1') {
     this.server = createServer((client) => this.accept(client, targetPort, targetHost));
@@ -24,6 +26,10 @@ export class TcpProxy {
       client.destroy();
       return;
     }
+    if (this.stalled) {
+      this.hold(client);
+      return;
+    }
     const upstream = connect(targetPort, targetHost);
     for (const s of [client, upstream]) {
       this.sockets.add(s);
@@ -35,14 +41,35 @@ export class TcpProxy {
     upstream.on('close', () => client.destroy());
   }
 
+  private hold(socket: Socket) {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.pause();
+  }
+
   /** Drops every open connection and refuses new ones until resume(). */
   cut(): void {
     this.refusing = true;
     for (const s of this.sockets) s.destroy();
   }
 
+  /** Passes nothing more either way, on open connections or new ones, until resume(); nothing is closed. */
+  stall(): void {
+    this.stalled = true;
+    for (const s of this.sockets) {
+      s.unpipe();
+      s.pause();
+    }
+  }
+
   resume(): void {
     this.refusing = false;
+    if (this.stalled) {
+      this.stalled = false;
+      // What was held is out of step with the other side; the clients reconnect.
+      for (const s of this.sockets) s.destroy();
+    }
   }
 
   async close(): Promise<void> {

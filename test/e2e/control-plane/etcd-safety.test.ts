@@ -69,7 +69,8 @@ describe('etcd safety on real hosts', () => {
     const first = await waitForControlPlane(env.client, namespace, CP, 'Available', 'True', undefined, 300_000);
     const endpoint = `${host('cp-3').address}:6443`;
     expect(first.status?.endpoint).toBe(endpoint);
-    await patchSpec({ replicas: 3, hostSelector: { matchLabels: { role: 'control-plane' } } });
+    // A merge patch: `first: null` takes that label out of the selector.
+    await patchSpec({ replicas: 3, hostSelector: { matchLabels: { role: 'control-plane', first: null } } });
     await waitFor('cp-1 and cp-2 claimed', async () => (await getMachineHost(env.client, namespace, 'cp-1')).status?.consumerRef?.name === CP, 60_000, 500);
     const grown = await waitFor('three members serving', async () => {
       const cp = await waitForControlPlane(env.client, namespace, CP, 'Available', 'True', undefined, 300_000);
