@@ -146,11 +146,13 @@ interface RawEvent {
   reason: string;
   note: string;
   series?: { count: number };
+  regarding: { kind: string };
 }
-/** How many times each Event was recorded: a repeat within 30 min is a series count, not a new Event. */
+/** The ControlPlane's Events (not the MachineHosts'). */
 async function events(client: KubeClient, ns: string): Promise<RawEvent[]> {
-  return (await client.list<RawEvent>(resourcePath(eventResource, ns))).items;
+  return (await client.list<RawEvent>(resourcePath(eventResource, ns))).items.filter((e) => e.regarding.kind === 'ControlPlane');
 }
+/** How many times an Event was recorded: a repeat within 30 min is a series count, not a new Event. */
 const recorded = (e: RawEvent) => e.series?.count ?? 1;
 
 // ---- Part 1: hosts Ready -> Available.
@@ -159,6 +161,8 @@ interface RoundResult {
   /** Per phase: time in run() summed over the reconciles before Available, runs, when it was first True. */
   phases: Map<string, { ms: number; runs: number; trueAtMs: number }>;
   reconciles: number;
+  /** Events the ControlPlane controller recorded, repeats included, all before its status write. */
+  events: number;
 }
 
 async function availableRound(kc: ReturnType<typeof loadKubeConfig>, members: number, round: number, last: boolean): Promise<RoundResult> {
@@ -195,14 +199,16 @@ async function availableRound(kc: ReturnType<typeof loadKubeConfig>, members: nu
     const c = cp.status?.conditions?.find((x) => x.type === t);
     return `${t} +${c ? (Date.parse(c.lastTransitionTime) - created) / 1000 : '?'}`;
   });
-  console.log(`${members} member(s), round ${round}: hosts Ready -> Available ${s(wallMs)} in ${reconciles} reconcile(s)`);
+  const recordedEvents = await events(env.client, ns);
+  const eventCount = sum(recordedEvents.map(recorded));
+  console.log(`${members} member(s), round ${round}: hosts Ready -> Available ${s(wallMs)}, ${reconciles} reconcile(s), ${eventCount} Events`);
   console.log(`  lastTransitionTime of True - creationTimestamp, s (1 s resolution): ${transitions.join(', ')}`);
-  for (const e of await events(env.client, ns)) if (e.type === 'Warning') console.log(`  warning event ${e.reason} x${recorded(e)}: ${e.note}`);
+  for (const e of recordedEvents) if (e.type === 'Warning') console.log(`  warning event ${e.reason} x${recorded(e)}: ${e.note}`);
 
   if (last && members === 3) nudges = await noChangeReconciles(env, ns);
   await stopEnv();
   await removeHosts();
-  return { wallMs, phases, reconciles };
+  return { wallMs, phases, reconciles, events: eventCount };
 }
 
 // ---- Part 2: a reconcile with nothing to do.
@@ -282,49 +288,53 @@ async function noChangeReconciles(env: ControlPlaneEnv, ns: string): Promise<Nud
 // ---- Output.
 function table(rows: string[][]): string {
   // A row of one cell is a heading and may run across the columns.
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.filter((r) => r.length > 1).map((r) => (r[c] ?? '').length)));
+  const cells = rows.filter((r) => r.length > 1);
+  const widths = cells[0]!.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ').trimEnd()).join('\n');
 }
 
 function report(results: Map<number, RoundResult[]>): void {
   const counts = [...results.keys()];
-  const col = (f: (r: RoundResult[]) => string) => counts.map((m) => f(results.get(m)!));
-  const rows: string[][] = [
-    ['Hosts Ready -> Available=True', ...counts.map((m) => `${m} member${m > 1 ? 's' : ''}`)],
-    ...Array.from({ length: rounds }, (_, i) => [`  round ${i + 1}`, ...col((r) => s(r[i]!.wallMs))]),
-    [`  median of ${rounds}`, ...col((r) => s(median(r.map((x) => x.wallMs))))],
-    ['  reconciles until Available (median)', ...col((r) => String(median(r.map((x) => x.reconciles))))],
-    ['Per phase, median: time in run() over all those reconciles (runs), True at (since creation)'],
+  const label = (m: number) => `${m} member${m > 1 ? 's' : ''}`;
+  const col = (f: (x: RoundResult) => number, format: (x: number) => string = String) => counts.map((m) => format(median(results.get(m)!.map(f))));
+  console.log(`\n${table([
+    ['Hosts Ready -> Available=True', ...counts.map(label)],
+    ...Array.from({ length: rounds }, (_, i) => [`  round ${i + 1}`, ...counts.map((m) => s(results.get(m)![i]!.wallMs))]),
+    [`  median of ${rounds}`, ...col((x) => x.wallMs, s)],
+    ['  reconciles on the way (median)', ...col((x) => x.reconciles)],
+    ['  Events recorded on the way (median)', ...col((x) => x.events)],
+  ])}`);
+  const outside = (x: RoundResult) => x.wallMs - sum([...x.phases.values()].map((p) => p.ms));
+  console.log(`\n${table([
+    [`Phases, median of ${rounds}: time in run() summed over those reconciles, x runs; True at: since creation`],
+    ['', ...counts.flatMap((m) => [`${label(m)}: in run()`, 'True at'])],
     ...PHASES.map((p) => [
       `  ${p}`,
-      ...col((r) => {
-        const ph = r.map((x) => x.phases.get(p)!);
-        return `${s(median(ph.map((x) => x.ms)))} (${median(ph.map((x) => x.runs))}), True at ${s(median(ph.map((x) => x.trueAtMs)))}`;
+      ...counts.flatMap((m) => {
+        const ph = results.get(m)!.map((x) => x.phases.get(p)!);
+        return [`${s(median(ph.map((x) => x.ms)))} x${median(ph.map((x) => x.runs))}`, s(median(ph.map((x) => x.trueAtMs)))];
       }),
     ]),
-    ['  outside run(): status writes, Events, queue and requeue waits', ...col((r) => s(median(r.map((x) => x.wallMs - sum([...x.phases.values()].map((p) => p.ms))))))],
-  ];
-  console.log(`\n${table(rows)}`);
+    ['  outside run(): Events, status write, queue', ...counts.flatMap((m) => [s(median(results.get(m)!.map(outside))), ''])],
+  ])}`);
   if (nudges.length === 0) return;
   const m = (f: (n: NudgeResult) => number, unit = '') => [`${median(nudges.map(f)).toFixed(0)}${unit}`, nudges.map((n) => f(n).toFixed(0)).join(', ')];
-  const rows2: string[][] = [
-    [`No-change reconcile of 3 members after Available (${NUDGES} nudges)`, 'median', 'each'],
-    ['  nudge -> reconcile ended (reconcile counter up, polled every 5 ms)', ...m((n) => n.wallMs, ' ms')],
-    ['  of which in reconcile() (the controller histogram)', ...m((n) => n.reconcileMs, ' ms')],
-    ['  reconciles ended in the window (1 expected)', ...m((n) => n.reconciles)],
+  console.log(`\n${table([
+    [`No-change reconcile of 3 members after Available, ${NUDGES} nudges`, 'median', 'each'],
+    ['  nudge -> reconcile ended (reconcile counter, polled every 5 ms)', ...m((n) => n.wallMs, ' ms')],
+    ['  in reconcile() (the controller histogram)', ...m((n) => n.reconcileMs, ' ms')],
+    ['  reconciles that ended in the window (1 expected)', ...m((n) => n.reconciles)],
     ['  SSH round trips (pool counters)', ...m((n) => n.roundTrips)],
     ['  new SSH connections', ...m((n) => n.connections)],
     ['  SSH tunnels opened (HTTPS to the members)', ...m((n) => n.tunnels)],
-    ['  HostChanged Events recorded (0 expected; 0 = no file content sent)', ...m((n) => n.hostChanged)],
-    ['  files written', ...m((n) => n.filesWritten)],
-    ['Per phase: time in run(), round trips, tunnels'],
-    ...PHASES.map((p) => [
-      `  ${p}`,
-      `${median(nudges.map((n) => n.phases.get(p)!.ms)).toFixed(0)} ms, ${median(nudges.map((n) => n.phases.get(p)!.roundTrips))} rt, ${median(nudges.map((n) => n.phases.get(p)!.tunnels))} tn`,
-      nudges.map((n) => `${n.phases.get(p)!.ms.toFixed(0)}`).join(', ') + ' ms',
-    ]),
-  ];
-  console.log(`\n${table(rows2)}`);
+    ['  HostChanged Events (0 = no file content sent)', ...m((n) => n.hostChanged)],
+    ['  of which files written', ...m((n) => n.filesWritten)],
+  ])}`);
+  const p = (name: string, f: (x: { ms: number; roundTrips: number; tunnels: number }) => number) => median(nudges.map((n) => f(n.phases.get(name)!)));
+  console.log(`\n${table([
+    ['Its phases, median', 'time in run()', 'round trips', 'tunnels'],
+    ...PHASES.map((name) => [`  ${name}`, `${p(name, (x) => x.ms).toFixed(0)} ms`, String(p(name, (x) => x.roundTrips)), String(p(name, (x) => x.tunnels))]),
+  ])}`);
 }
 
 // ---- Main.
@@ -337,7 +347,23 @@ async function main(): Promise<void> {
   process.env.KUBESMITH_HOST_IMAGE = execFileSync('bash', [join(repoRoot, 'hack', 'build-host-image.sh')], { encoding: 'utf8' }).trim();
   const binDir = ensureBinaries();
   const [dir] = await made(mkdtempSync(join(tmpdir(), 'kubesmith-bench-cp-')), (d) => rmSync(d, { recursive: true, force: true }));
-  const [cluster] = await made(startManagementCluster({ dir, binDir }), (c) => c.stop());
+  // Detached (a process group of their own), so a terminal's SIGINT does not reach them: the
+  // controllers need the API server to shut down, and one still starting needs it to finish starting.
+  // They are stopped by their removal; if this process dies some other way, by the 'exit' hook.
+  let running = true;
+  const [cluster] = await made(startManagementCluster({ dir, binDir, detached: true }), async (c) => {
+    await c.stop();
+    running = false;
+  });
+  process.once('exit', () => {
+    for (const pid of running ? cluster.pids : []) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+  });
   installCrds(binDir, cluster.kubeconfigPath);
   const kc = loadKubeConfig(cluster.kubeconfigPath);
   const results = new Map<number, RoundResult[]>();

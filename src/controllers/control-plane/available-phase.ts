@@ -14,9 +14,11 @@ import {
 import type { Phase, PhaseOutcome } from '../phases.ts';
 import { clusterCA, operatorIdentity, requestThrough } from './cluster-access.ts';
 import { createOnce, generationOptions, getSecret, ownedBy } from './cluster-secrets.ts';
+import { API_SERVER_PORT } from './components/index.ts';
 import { clusterFacts } from './pki/phase.ts';
 import type { ControlPlaneScope } from './scope.ts';
-import type { TunnelRequest, TunnelResponse } from '../../workload/tunnel-request.ts';
+import { ClusterApiError, type TunnelRequest, type TunnelResponse } from '../../workload/tunnel-request.ts';
+import { HostError } from '../../host/index.ts';
 
 /** The API answered, but not as a working API server does. */
 export class ApiNotServingError extends KubesmithError {
@@ -86,24 +88,40 @@ async function servedVersion(scope: ControlPlaneScope): Promise<string | undefin
   const identity = await operatorIdentity(scope);
   const versions = await Promise.all(
     scope.members.map(async (member) => {
-      const response = await requestThrough(scope, member, '127.0.0.1', 6443, {
-        method: 'GET',
-        path: '/version',
-        identity,
-        verify: { caPem: clusterCA(scope), serverName: member.ip },
-      });
-      return response.status === 200 ? (JSON.parse(response.body) as { gitVersion?: string }).gitVersion : undefined;
+      try {
+        const response = await requestThrough(scope, member, '127.0.0.1', API_SERVER_PORT, {
+          method: 'GET',
+          path: '/version',
+          identity,
+          verify: { caPem: clusterCA(scope), serverName: member.ip },
+        });
+        return response.status === 200 ? (JSON.parse(response.body) as { gitVersion?: string }).gitVersion : undefined;
+      } catch (error) {
+        // A member that does not answer runs no known version; the others still serve.
+        if (error instanceof ClusterApiError || error instanceof HostError) return undefined;
+        throw error;
+      }
     }),
   );
-  return versions.every((v) => v === versions[0]) ? versions[0] : undefined;
+  return versions.every((v) => v !== undefined && v === versions[0]) ? versions[0] : undefined;
 }
 
+/**
+ * Needs only the certificates (for the CA and the operator's identity), not healthy components or a
+ * healthy etcd: a control plane with one member down still serves, and says so.
+ */
 export const availablePhase: Phase<ControlPlaneScope> = {
   condition: 'Available',
-  needs: ['ControlPlaneComponentsHealthy'],
+  needs: ['CertificatesReady'],
   does: 'the API server is reached at the endpoint',
   async run(scope): Promise<PhaseOutcome> {
-    const ready = await atEndpoint(scope, { method: 'GET', path: '/readyz' });
+    let ready: TunnelResponse;
+    try {
+      ready = await atEndpoint(scope, { method: 'GET', path: '/readyz' });
+    } catch (error) {
+      if (!(error instanceof ClusterApiError || error instanceof HostError)) throw error;
+      return { status: 'False', reason: 'ApiNotServing', message: `no API server answers at ${scope.status.endpoint}: ${error.message}` };
+    }
     if (ready.status !== 200) {
       return { status: 'False', reason: 'ApiNotReady', message: `${scope.status.endpoint}/readyz answered ${ready.status}: ${ready.body.trim().split('\n').slice(-3).join('; ')}` };
     }

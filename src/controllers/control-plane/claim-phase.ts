@@ -3,11 +3,10 @@
 // that can never be a member is never taken from another cluster's pool.
 import type { ControlPlane, MachineHost } from '../../api/index.ts';
 import type { Phase } from '../phases.ts';
+import { API_SERVER_PORT } from './components/index.ts';
 import { claimHost, planClaims, releaseHost, unqualified } from './claim.ts';
 import { MemberFactsError, memberOf, type Member } from './members.ts';
 import type { ControlPlaneScope, Endpoint } from './scope.ts';
-
-export const API_SERVER_PORT = 6443;
 
 function qualification(host: MachineHost): string | undefined {
   try {

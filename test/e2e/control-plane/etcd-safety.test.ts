@@ -97,8 +97,11 @@ describe('etcd safety on real hosts', () => {
     const cp = await settledHealthy(3);
     expect(await voters('cp-1')).toEqual(['cp-1', 'cp-3', 'cp-4']);
     expect(cp.status?.etcdClusterID).toBe(before.status?.etcdClusterID);
-    const notes = (await eventsFor(env.client, namespace, CP)).filter((e) => e.reason === 'EtcdMembershipRepaired').map((e) => e.note);
-    expect(notes.some((n) => /removed etcd member cp-2 \w+ at https:\/\/[\d.]+:2380, which no claimed MachineHost accounts for/.test(n))).toBe(true);
+    // Reported: the Event is recorded when the reconcile that removed it ends.
+    await waitFor('an Event naming the removed member', async () =>
+      (await eventsFor(env.client, namespace, CP)).some(
+        (e) => e.reason === 'EtcdMembershipRepaired' && /removed etcd member cp-2 \w+ at https:\/\/[\d.]+:2380, which no claimed MachineHost accounts for/.test(e.note),
+      ), 60_000, 500);
     expect(await etcdctl('cp-4', 'get /kubesmith/before-faults --print-value-only')).toBe('kept\n');
   });
 
@@ -117,8 +120,8 @@ describe('etcd safety on real hosts', () => {
     await settledHealthy(3);
     expect((await memberList('cp-3')).header.cluster_id).toBe(clusterId);
     expect(await etcdctl('cp-3', 'get /kubesmith/before-faults --print-value-only')).toBe('kept\n');
-    const notes = (await eventsFor(env.client, namespace, CP)).map((e) => e.note);
-    expect(notes).toContain('cp-3 lost its etcd data directory: removed its old member and joined it afresh as a learner');
+    await waitFor('an Event saying so', async () =>
+      (await eventsFor(env.client, namespace, CP)).some((e) => e.note === 'cp-3 lost its etcd data directory: removed its old member and joined it afresh as a learner'), 60_000, 500);
   });
 
   it('reports a member that answers for another cluster and never uses or changes it', async () => {

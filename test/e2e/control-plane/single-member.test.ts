@@ -56,7 +56,7 @@ describe('ControlPlane with one member on a real host', () => {
     // The roll-up names the cause; only a person can fix the mirror, so GitOps tools read it as failed.
     expect(cp.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ArtifactChecksumMismatch' });
     expect(cp.status!.conditions!.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'ArtifactChecksumMismatch' });
-    expect(cp.status!.conditions!.find((c) => c.type === 'Available')).toMatchObject({ status: 'False', reason: 'WaitingForControlPlaneComponentsHealthy' });
+    expect(cp.status!.conditions!.find((c) => c.type === 'Available')).toMatchObject({ status: 'False', reason: 'ApiNotServing' });
     expect(cp.status!.conditions!.find((c) => c.type === 'HostsClaimed')).toMatchObject({ status: 'True' });
     expect(cp.metadata.finalizers).toContain('kubesmith.io/controlplane');
     expect((await getMachineHost(env.client, namespace, 'cp-1')).status?.consumerRef).toEqual({ kind: 'ControlPlane', name: CP });

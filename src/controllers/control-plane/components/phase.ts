@@ -23,6 +23,7 @@ import {
 } from './index.ts';
 import type { Member } from '../members.ts';
 import { removeFiles } from '../remote-files.ts';
+import { staleUnitsIn, staleUnitsScript } from '../stale-units.ts';
 import type { ControlPlaneScope } from '../scope.ts';
 
 const NAMES = controlPlaneComponents.map((c) => c.name);
@@ -46,28 +47,33 @@ async function binariesFor(scope: ControlPlaneScope): Promise<Map<string, Artifa
 interface HostResult {
   /** Components that were not running and were started. */
   started: ComponentName[];
-  /** Running components whose unit, binary or configuration changed. */
+  /** Running components older than their unit, binary or configuration. */
   restart: ComponentName[];
 }
 
-async function activeUnits(session: HostSession): Promise<Set<string>> {
-  const { stdout } = await session.exec(`for u in ${shellJoin(NAMES)}; do systemctl is-active --quiet "$u" && echo "$u"; done; true`);
-  return new Set(stdout.split('\n').filter(Boolean));
+/** What runs on the host: active units, and those running older settings than their files. */
+async function unitStates(session: HostSession): Promise<{ active: Set<string>; stale: Set<string> }> {
+  const files = controlPlaneComponents.map((c) => ({
+    unit: c.name,
+    files: [c.unitPath, c.binary, ...(c.name === 'kube-apiserver' ? API_SERVER_CONFIG : [])],
+  }));
+  const { stdout } = await session.exec(
+    `for u in ${shellJoin(NAMES)}; do systemctl is-active --quiet "$u" && echo "active:$u"; done; ${staleUnitsScript(files)}; true`,
+  );
+  const active = new Set(stdout.split('\n').filter((l) => l.startsWith('active:')).map((l) => l.slice('active:'.length)));
+  return { active, stale: staleUnitsIn(stdout) };
 }
 
 async function prepareHost(session: HostSession, scope: ControlPlaneScope, member: Member, key: EncryptionKey, binaries: readonly Artifact[]): Promise<HostResult> {
-  const written = new Set<string>();
-  for (const binary of binaries) for (const path of await pushArtifact(session, binary)) written.add(path);
+  let unitsChanged = false;
+  for (const binary of binaries) await pushArtifact(session, binary);
   const plan = componentsPlan(scope.cp, { advertiseIP: member.ip });
-  for (const result of await writeFiles(session, componentFiles(plan, key))) if (result.changed && !result.metadataOnly) written.add(result.path);
-  const units = controlPlaneComponents.filter((c) => written.has(c.unitPath));
-  if (units.length > 0) {
+  const units = new Set(controlPlaneComponents.map((c) => c.unitPath));
+  for (const result of await writeFiles(session, componentFiles(plan, key))) unitsChanged ||= result.changed && units.has(result.path);
+  if (unitsChanged) {
     await session.check(`install -d -m 0700 ${AUDIT_DIR} && systemctl daemon-reload`, { changes: 'reloaded systemd units' });
   }
-  const active = await activeUnits(session);
-  const changed = controlPlaneComponents
-    .filter((c) => written.has(c.unitPath) || written.has(c.binary) || (c.name === 'kube-apiserver' && [...API_SERVER_CONFIG].some((p) => written.has(p))))
-    .map((c) => c.name);
+  const { active, stale } = await unitStates(session);
   const started = NAMES.filter((n) => !active.has(n));
   if (started.length > 0) {
     // --no-block: the API server reports ready only once it serves; readiness is polled instead.
@@ -75,7 +81,8 @@ async function prepareHost(session: HostSession, scope: ControlPlaneScope, membe
       changes: `started ${started.join(', ')}`,
     });
   }
-  return { started, restart: changed.filter((n) => active.has(n)) };
+  // Restarts wait for the rolling restart, one member at a time (see stale-units.ts for why the host decides).
+  return { started, restart: NAMES.filter((n) => stale.has(n)) };
 }
 
 async function waitUntilHealthy(scope: ControlPlaneScope, member: Member, components: readonly ComponentName[], after: string): Promise<void> {
@@ -115,7 +122,7 @@ async function rollRestarts(scope: ControlPlaneScope, results: ReadonlyMap<Membe
       );
     }
     await scope.onHost(member, (s) =>
-      s.check(`systemctl restart --no-block ${shellJoin(result.restart)}`, { changes: `restarted ${result.restart.join(', ')} for changed settings` }),
+      s.check(`systemctl daemon-reload && systemctl restart --no-block ${shellJoin(result.restart)}`, { changes: `restarted ${result.restart.join(', ')} for changed settings` }),
     );
     await waitUntilHealthy(scope, member, result.restart, `${result.restart.join(', ')} restarted on ${member.name}`);
   }

@@ -3,7 +3,8 @@
 // a few reads and writes nothing.
 import { pushArtifact, type Artifact } from '../../../artifacts/index.ts';
 import { shellQuote, writeFile, type HostSession } from '../../../host/index.ts';
-import { ETCD_BOOTSTRAP_ENV_PATH, ETCD_UNIT_PATH, etcdBootstrapEnv, etcdUnit, type EtcdMemberPlan, type InitialMember } from './unit.ts';
+import { staleUnitsIn, staleUnitsScript } from '../stale-units.ts';
+import { ETCD_BINARY, ETCD_BOOTSTRAP_ENV_PATH, ETCD_UNIT_PATH, etcdBootstrapEnv, etcdUnit, type EtcdMemberPlan, type InitialMember } from './unit.ts';
 
 export interface EtcdHostState {
   /** The data directory holds a member (etcd has run here before). */
@@ -11,8 +12,8 @@ export interface EtcdHostState {
   active: boolean;
   /** The first-start settings are still there; they go once the member has joined. */
   bootstrapEnv: boolean;
-  /** The unit changed under a running member, which needs a restart to take it up. */
-  restart?: boolean;
+  /** The member runs older settings than its unit or binary: it needs a restart to take them up. */
+  restart: boolean;
 }
 
 async function ensureDataDir(session: HostSession, dataDir: string): Promise<void> {
@@ -27,14 +28,20 @@ async function ensureDataDir(session: HostSession, dataDir: string): Promise<voi
 export async function readEtcdState(session: HostSession, dataDir: string): Promise<EtcdHostState> {
   const { stdout } = await session.exec(
     `test -d ${shellQuote(`${dataDir}/member`)} && echo data; systemctl is-active --quiet etcd && echo active; ` +
-      `test -f ${ETCD_BOOTSTRAP_ENV_PATH} && echo bootstrap; true`,
+      `test -f ${ETCD_BOOTSTRAP_ENV_PATH} && echo bootstrap; ${staleUnitsScript([{ unit: 'etcd', files: [ETCD_UNIT_PATH, ETCD_BINARY] }])}; true`,
   );
-  return { hasData: stdout.includes('data'), active: stdout.includes('active'), bootstrapEnv: stdout.includes('bootstrap') };
+  const lines = stdout.split('\n');
+  return {
+    hasData: lines.includes('data'),
+    active: lines.includes('active'),
+    bootstrapEnv: lines.includes('bootstrap'),
+    restart: staleUnitsIn(stdout).has('etcd'),
+  };
 }
 
 /**
- * Installs binaries, data directory and unit; a member that has data but is stopped is started
- * again. A running member whose unit changed is only marked: members restart one at a time.
+ * Installs binaries, data directory and unit. Nothing is started or restarted here: a running
+ * member older than its unit or binary is only marked, and members restart one at a time.
  */
 export async function prepareEtcdHost(session: HostSession, plan: EtcdMemberPlan, artifact: Artifact): Promise<EtcdHostState> {
   await pushArtifact(session, artifact);
@@ -42,15 +49,18 @@ export async function prepareEtcdHost(session: HostSession, plan: EtcdMemberPlan
   const unit = await writeFile(session, { path: ETCD_UNIT_PATH, content: etcdUnit(plan), mode: 0o644 });
   if (unit.changed) await session.check('systemctl daemon-reload', { changes: 'reloaded systemd units' });
   const state = await readEtcdState(session, plan.dataDir);
-  if (state.hasData && state.active && unit.changed && !unit.metadataOnly) {
-    state.restart = true;
-  } else if (state.hasData && !state.active) {
-    // A member that already belongs to the cluster catches up once running; --no-block because a
-    // member without quorum does not report ready until its peers are back.
-    await session.check('systemctl enable etcd && systemctl start --no-block etcd', { changes: 'started etcd' });
-    state.active = true;
-  }
+  // A member running older settings is only marked (see stale-units.ts): members restart one at a time.
+  state.restart &&= state.hasData;
   return state;
+}
+
+/**
+ * Starts a stopped member that has its data. Only the membership step calls it, once it knows the
+ * member belongs to the trusted cluster: a stopped member of another cluster stays stopped.
+ */
+export async function startStoppedMember(session: HostSession): Promise<void> {
+  // --no-block: a member without quorum does not report ready until its peers are back.
+  await session.check('systemctl enable etcd && systemctl start --no-block etcd', { changes: 'started etcd' });
 }
 
 /** Starts a member for the first time with the cluster it is to join. */

@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailedError, type HostSession } from '../../../host/index.ts';
 import { peerURL } from './unit.ts';
-import { startNewMember, stopMember, type EtcdHostState } from './host.ts';
+import { startNewMember, startStoppedMember, stopMember, type EtcdHostState } from './host.ts';
 import {
   endpointHealthCommand,
   memberAddCommand,
@@ -22,6 +22,7 @@ import {
   parseMemberList,
   type EtcdMemberInfo,
 } from './etcdctl.ts';
+import { settleAll } from '../../settle.ts';
 import { checkEtcdHealth } from './health.ts';
 import type { Member } from '../members.ts';
 import { KubesmithError } from '../../../errors.ts';
@@ -40,6 +41,8 @@ export class EtcdMembershipError extends KubesmithError {
 }
 
 const PROMOTE_TIMEOUT_MS = 90_000;
+/** How soon a refused promote or add is tried again: etcd usually allows it within a second. */
+const RETRY_MS = 250;
 const ANSWER_TIMEOUT_MS = 60_000;
 
 export function entryFor(list: readonly EtcdMemberInfo[], member: Member): EtcdMemberInfo | undefined {
@@ -140,7 +143,7 @@ async function promote(onHost: OnHost, anchor: Member, joiner: Member, id: strin
     if (!waiting || Date.now() > deadline) {
       throw new CommandFailedError(anchor.name, 'etcdctl member promote', result.exitCode, result.stderr.trim().slice(-400));
     }
-    await sleep(1_000);
+    await sleep(RETRY_MS);
   }
 }
 
@@ -177,7 +180,7 @@ async function addLearner(onHost: OnHost, anchor: Member, member: Member): Promi
     if (!/unhealthy cluster/.test(result.stderr) || Date.now() > deadline) {
       throw new CommandFailedError(anchor.name, `etcdctl member add ${member.hostname}`, result.exitCode, result.stderr.trim().slice(-400));
     }
-    await sleep(1_000);
+    await sleep(RETRY_MS);
   }
 }
 
@@ -265,10 +268,22 @@ async function forgetLostMember(onHost: OnHost, view: EtcdView, member: Member, 
 /** Brings every claimed host into the cluster as a voting member and takes out members nobody claims. */
 export async function reconcileMembership(onHost: OnHost, input: MembershipInput): Promise<MembershipResult> {
   const { members, states, dataDir } = input;
-  const running = members.filter((m) => states.get(m.name)?.active);
+  const stopped = members.filter((m) => states.get(m.name)?.hasData && !states.get(m.name)?.active);
+  let running = members.filter((m) => states.get(m.name)?.active);
   const result: MembershipResult = { clusterId: '', started: [], notices: [] };
+  if (running.length === 0 && stopped.length > 0) {
+    // The whole cluster is down (a power cut, say): its members start again with their data, and
+    // without first-start settings none of them can form a cluster of its own.
+    await settleAll(stopped.map((m) => onHost(m, (s) => startStoppedMember(s))));
+    running = stopped;
+  }
   let survey = running.length > 0 ? await waitForAnswer(onHost, running, input.recordedId) : { foreign: [] };
   if (survey.foreign.length > 0) throw new ForeignMemberError(survey.foreign, survey.view?.clusterId ?? input.recordedId ?? 'the recorded one');
+  if (survey.view) {
+    // A stopped member the cluster knows catches up once running; one it does not know stays stopped.
+    const known = stopped.filter((m) => !running.includes(m) && entryFor(survey.view!.list, m)?.name);
+    await settleAll(known.map((m) => onHost(m, (s) => startStoppedMember(s))));
+  }
   if (!survey.view) {
     if (running.length > 0 || members.some((m) => states.get(m.name)?.hasData) || input.recordedId) {
       throw new EtcdMembershipError(

@@ -48,7 +48,7 @@ async function rollRestarts(onHost: OnHost, members: readonly Member[], states: 
         `${member.name} waits to restart etcd for its changed unit until every other member is healthy: ${health.problems.join('; ')}`,
       );
     }
-    await onHost(member, (s) => s.check('systemctl restart etcd', { changes: 'restarted etcd for its changed unit', timeoutMs: 120_000 }));
+    await onHost(member, (s) => s.check('systemctl daemon-reload && systemctl restart etcd', { changes: 'restarted etcd for its changed unit', timeoutMs: 120_000 }));
     await waitUntilHealthy(onHost, member, 'its restart');
   }
 }
