@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneResource, machineHostResource } from '../../../src/controllers/resources.ts';
 import { MERGE_PATCH } from '../../../src/runtime/kube-client.ts';
 import { resourcePath } from '../../../src/runtime/resources.ts';
-import { createControlPlane, etcdctlOnHost, getControlPlane, nudgeControlPlane, waitForControlPlane, type ControlPlaneEnv } from '../../support/control-plane-env.ts';
+import { createControlPlane, etcdctlOnHost, getControlPlane, waitForControlPlane, type ControlPlaneEnv } from '../../support/control-plane-env.ts';
 import type { TestHost, TestHosts } from '../../support/hosts.ts';
 import { eventsFor, getMachineHost } from '../../support/machine-host-env.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -47,6 +47,24 @@ const voters = async (name: string) => (await memberList(name)).members.filter((
 
 async function patchSpec(spec: object): Promise<void> {
   await env.client.patch(resourcePath(controlPlaneResource, namespace, CP), { spec }, MERGE_PATCH);
+}
+
+/**
+ * Runs hands-on work on hosts while the ControlPlane is paused, as an admin would: no reconcile is
+ * under way from the moment the paused spec is observed, so the steps cannot interleave with one.
+ */
+async function whilePaused(work: () => Promise<void>): Promise<void> {
+  await patchSpec({ paused: true });
+  await waitFor('the pause observed', async () => {
+    const cp = await getControlPlane(env.client, namespace, CP);
+    const claimed = cp.status?.conditions?.find((c) => c.type === 'HostsClaimed');
+    return cp.status?.observedGeneration === cp.metadata.generation && claimed?.reason === 'Paused';
+  }, 120_000, 200);
+  try {
+    await work();
+  } finally {
+    await patchSpec({ paused: false });
+  }
 }
 
 async function settledHealthy(members: number) {
@@ -110,8 +128,8 @@ describe('etcd safety on real hosts', () => {
     const oldId = (await memberList('cp-3')).members.find((m) => m.name === 'cp-3')!.ID;
     // The first-start settings were dropped once the cluster formed, so etcd cannot bootstrap alone here.
     expect((await host('cp-3').run('test -e /etc/etcd/bootstrap.env')).exitCode).not.toBe(0);
-    await sh(host('cp-3'), 'systemctl stop etcd && mv /var/lib/etcd /var/lib/etcd.lost && install -d -m 0700 /var/lib/etcd');
-    await nudgeControlPlane(env.client, namespace, CP);
+    // The disk is lost while nothing else happens; resuming sets off the reconcile.
+    await whilePaused(() => sh(host('cp-3'), 'systemctl stop etcd && mv /var/lib/etcd /var/lib/etcd.lost && install -d -m 0700 /var/lib/etcd').then(() => {}));
     await waitFor('cp-3 back with a new member ID', async () => {
       const list = await memberList('cp-1');
       const three = list.members.find((m) => m.name === 'cp-3');
@@ -127,22 +145,25 @@ describe('etcd safety on real hosts', () => {
   it('reports a member that answers for another cluster and never uses or changes it', async () => {
     const four = host('cp-4');
     const peer = `https://${four.address}:2380`;
-    // cp-4 restarted alone as the first member of a cluster of its own.
-    await sh(
-      four,
-      'systemctl stop etcd && mv /var/lib/etcd /var/lib/etcd.theirs && install -d -m 0700 /var/lib/etcd && ' +
-        `printf 'ETCD_INITIAL_CLUSTER=cp-4=${peer}\\nETCD_INITIAL_CLUSTER_STATE=new\\n' > /etc/etcd/bootstrap.env && systemctl start etcd`,
-    );
     const votersBefore = await voters('cp-1');
-    await nudgeControlPlane(env.client, namespace, CP);
+    // cp-4 restarted alone as the first member of a cluster of its own.
+    await whilePaused(async () => {
+      await sh(
+        four,
+        'systemctl stop etcd && mv /var/lib/etcd /var/lib/etcd.theirs && install -d -m 0700 /var/lib/etcd && ' +
+          `printf 'ETCD_INITIAL_CLUSTER=cp-4=${peer}\\nETCD_INITIAL_CLUSTER_STATE=new\\n' > /etc/etcd/bootstrap.env && systemctl start etcd`,
+      );
+    });
     const cp = await waitForControlPlane(env.client, namespace, CP, 'EtcdClusterHealthy', 'False', 'ForeignEtcdMember', 120_000);
     expect(cp.status!.conditions!.find((c) => c.type === 'EtcdClusterHealthy')!.message).toContain('cp-4 (cluster');
     expect(cp.status!.conditions!.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'ForeignEtcdMember' });
     expect(await voters('cp-1')).toEqual(votersBefore);
     expect((await memberList('cp-4')).members.map((m) => m.name)).toEqual(['cp-4']);
-    // The fix the message asks for: stop it and move its data aside; it then joins this cluster afresh.
-    await sh(four, 'systemctl stop etcd && rm -f /etc/etcd/bootstrap.env && mv /var/lib/etcd /var/lib/etcd.moved && install -d -m 0700 /var/lib/etcd');
-    await nudgeControlPlane(env.client, namespace, CP);
+    expect(cp.status!.conditions!.find((c) => c.type === 'EtcdClusterHealthy')!.message).toContain('set spec.paused to true');
+    // The fix the message asks for: paused, stop it and move its data aside; it then joins this cluster afresh.
+    await whilePaused(async () => {
+      await sh(four, 'systemctl stop etcd && rm -f /etc/etcd/bootstrap.env && mv /var/lib/etcd /var/lib/etcd.moved && install -d -m 0700 /var/lib/etcd');
+    });
     await settledHealthy(3);
     expect(await voters('cp-4')).toEqual(['cp-1', 'cp-3', 'cp-4']);
     expect(await etcdctl('cp-4', 'get /kubesmith/before-faults --print-value-only')).toBe('kept\n');

@@ -96,7 +96,8 @@ export class ForeignMemberError extends EtcdMembershipError {
     super(
       'ForeignEtcdMember',
       `${names} answer${foreign.length === 1 ? 's' : ''} for another etcd cluster than ${clusterId}, so kubesmith neither uses nor changes ` +
-        'them; stop etcd there and move its data directory aside, and the host joins this cluster afresh',
+        'them; set spec.paused to true, stop etcd there and move its data directory aside, then set spec.paused back to false, ' +
+        'and the host joins this cluster afresh',
       true,
     );
   }

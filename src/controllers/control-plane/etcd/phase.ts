@@ -70,7 +70,7 @@ async function converge(scope: ControlPlaneScope): Promise<string[]> {
     ]),
   );
   const states = new Map(prepared);
-  await rollRestarts(onHost, members, states, recordedId);
+  // Membership first: it refuses to go on past a member of another cluster, which no restart may touch.
   const membership = await reconcileMembership(onHost, {
     members,
     surplus: scope.surplus,
@@ -79,6 +79,7 @@ async function converge(scope: ControlPlaneScope): Promise<string[]> {
     recordedId,
   });
   scope.status.etcdClusterID = membership.clusterId;
+  await rollRestarts(onHost, members, states, membership.clusterId);
   const joined = new Set([...members.filter((m) => states.get(m.name)?.bootstrapEnv), ...membership.started]);
   await settleAll([...joined].map((member) => onHost(member, (s) => dropBootstrapEnv(s))));
   return membership.notices;
