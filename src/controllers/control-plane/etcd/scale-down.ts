@@ -9,10 +9,18 @@ import { readEtcdState } from './host.ts';
 import { ETCD_BOOTSTRAP_ENV_PATH, ETCD_UNIT_PATH } from './unit.ts';
 import type { Member } from '../members.ts';
 
-/** Takes the surplus members out of etcd, one by one, through the others; a stopped host does not hold this up. */
+/**
+ * Takes the surplus members out of etcd, one by one, through the others. Unhealthy ones go first:
+ * taking out a member that is down costs no healthy voter, while taking out a healthy one first
+ * could leave too few for a quorum (3 voters, one down: removing the healthy surplus would leave 2
+ * voters with 1 healthy; removing the dead one leaves 2 with 2).
+ */
 export async function removeSurplus(onHost: OnHost, stay: readonly Member[], surplus: readonly Member[], recordedId: string | undefined): Promise<void> {
-  for (const [i, gone] of surplus.entries()) {
-    const remaining = [...stay, ...surplus.slice(i + 1)];
+  const health = await checkEtcdHealth(onHost, surplus, { recordedId });
+  const healthy = (m: Member) => health.healthyVoters.includes(m);
+  const ordered = [...surplus.filter((m) => !healthy(m)), ...surplus.filter(healthy)];
+  for (const [i, gone] of ordered.entries()) {
+    const remaining = [...stay, ...ordered.slice(i + 1)];
     const { view } = await surveyCluster(onHost, remaining, recordedId);
     if (!view) {
       const names = remaining.map((m) => m.name).join(', ');
