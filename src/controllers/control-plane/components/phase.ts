@@ -169,7 +169,10 @@ export const componentsPhase: Phase<ControlPlaneScope> = {
     await settleAll(
       scope.members.map((member) =>
         scope.onHost(member, async (s) => {
-          const stop = `n=0; for u in ${shellJoin(units)}; do if [ -f "$u" ]; then systemctl disable --now "$(basename "$u")" && n=$((n+1)); fi; done; echo $n`;
+          // reset-failed: a component that had crashed (its etcd went first) would otherwise stay listed as failed.
+          const stop =
+            `n=0; for u in ${shellJoin(units)}; do if [ -f "$u" ]; then systemctl disable --now "$(basename "$u")" && ` +
+            `{ systemctl reset-failed "$(basename "$u")" 2>/dev/null; n=$((n+1)); }; fi; done; echo $n`;
           const stopped = await s.check(stop);
           if (Number(stopped.stdout.trim()) > 0) s.recordChange(`stopped ${NAMES.join(', ')}`, stop, 0, stopped.durationMs);
           if (await removeFiles(s, [...units, ...binaries, ...API_SERVER_CONFIG], 'removed the control-plane units, binaries and configuration')) {

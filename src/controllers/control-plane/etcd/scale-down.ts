@@ -39,7 +39,7 @@ export async function retireEtcd(session: HostSession, dataDir: string): Promise
   if (!state.active && !state.hasData && !state.bootstrapEnv) return;
   const dir = shellQuote(dataDir);
   await session.check(
-    `if [ -f ${ETCD_UNIT_PATH} ]; then systemctl disable --now etcd; fi && rm -f ${ETCD_BOOTSTRAP_ENV_PATH} ${ETCD_UNIT_PATH} && systemctl daemon-reload && ` +
+    `if [ -f ${ETCD_UNIT_PATH} ]; then systemctl disable --now etcd && { systemctl reset-failed etcd 2>/dev/null || true; }; fi && rm -f ${ETCD_BOOTSTRAP_ENV_PATH} ${ETCD_UNIT_PATH} && systemctl daemon-reload && ` +
       `if [ -d ${dir}/member ]; then mv ${dir} ${dir}.removed-$(date +%Y%m%d%H%M%S) && install -d -m 0700 ${dir}; fi`,
     { changes: `stopped etcd and moved ${dataDir} aside` },
   );

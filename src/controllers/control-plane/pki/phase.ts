@@ -2,13 +2,15 @@
 // then every claimed host's files reviewed and completed, hosts in parallel; kubeconfigs included.
 import type { ControlPlane } from '../../../api/index.ts';
 import { KubesmithError } from '../../../errors.ts';
-import { expiryReport, type ClusterFacts, type ExpiryItem } from '../../../pki/index.ts';
+import { expiryReport, KUBERNETES_DIR, type ClusterFacts, type ExpiryItem } from '../../../pki/index.ts';
 import type { Phase } from '../../phases.ts';
 import { settleAll } from '../../settle.ts';
 import { ensureClusterMaterial, generationOptions } from '../cluster-secrets.ts';
 import { convergeHostPki, pkiSlots } from './host-pki.ts';
 import { removeFiles } from '../remote-files.ts';
 import type { ControlPlaneScope, Endpoint } from '../scope.ts';
+
+const PKI_DIR = `${KUBERNETES_DIR}/pki`;
 
 /** Everything a member's host gets under /etc/kubernetes, for the teardown to take back. */
 function pkiPaths(): string[] {
@@ -71,6 +73,15 @@ export const certificatesPhase: Phase<ControlPlaneScope> = {
     return { status: 'True', reason: 'CertificatesReady', message };
   },
   async teardown(scope) {
-    await settleAll(scope.members.map((member) => scope.onHost(member, (s) => removeFiles(s, pkiPaths(), 'removed the cluster certificates and kubeconfigs'))));
+    await settleAll(
+      scope.members.map((member) =>
+        scope.onHost(member, async (s) => {
+          if (await removeFiles(s, pkiPaths(), 'removed the cluster certificates and kubeconfigs')) {
+            // The directories go too when nothing else is in them; anything else found there stays.
+            await s.check(`rmdir --ignore-fail-on-non-empty ${PKI_DIR}/etcd ${PKI_DIR} 2>/dev/null || true`);
+          }
+        }),
+      ),
+    );
   },
 };
