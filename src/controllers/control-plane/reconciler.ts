@@ -27,7 +27,8 @@ export const OWNED: readonly string[] = [...PHASES.map((p) => p.condition), 'Rea
 const UNREACHABLE = new Set(['HostUnreachable', 'ConnectionLost', 'CommandTimedOut']);
 
 function newScope(deps: ControlPlaneDeps, cp: ControlPlane, ctx: ReconcileContext): ControlPlaneScope {
-  const previous = cp.status ?? {};
+  // Every status field a phase fills starts as it was, so a phase that does not run keeps its own.
+  const { conditions: _conditions, observedGeneration: _observed, ...previous } = cp.status ?? {};
   const scope: ControlPlaneScope = {
     deps,
     cp,
@@ -38,16 +39,7 @@ function newScope(deps: ControlPlaneDeps, cp: ControlPlane, ctx: ReconcileContex
         observer: (change) => scope.changes.push({ ...change, member: member.name }),
         signal: ctx.signal,
       }),
-    status: {
-      replicas: previous.replicas,
-      endpoint: previous.endpoint,
-      etcdMembers: previous.etcdMembers,
-      etcdClusterID: previous.etcdClusterID,
-      certificates: previous.certificates,
-      readyReplicas: previous.readyReplicas,
-      version: previous.version,
-      kubeconfigSecretRef: previous.kubeconfigSecretRef,
-    },
+    status: previous,
     changes: [],
     notices: [],
     members: [],

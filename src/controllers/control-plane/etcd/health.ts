@@ -4,7 +4,7 @@
 import type { ControlPlaneStatus } from '../../../api/index.ts';
 import { errorMessage } from '../../../errors.ts';
 import type { OnHost } from './membership.ts';
-import { describeEntry, entryFor, orphansOf } from './membership.ts';
+import { describeEntry, entryFor, orphansOf, trustedClusterId } from './membership.ts';
 import { endpointHealthCommand, memberListCommand, parseClusterId, parseEndpointHealth, parseMemberList, type EtcdMemberInfo } from './etcdctl.ts';
 import type { Member } from '../members.ts';
 
@@ -45,15 +45,6 @@ async function check(onHost: OnHost, member: Member): Promise<HostCheck> {
   }
 }
 
-/** The recorded cluster if a member still reports it, else the one most members report. */
-function trustedCluster(checks: readonly HostCheck[], recordedId: string | undefined): string | undefined {
-  const ids = checks.map((c) => c.clusterId).filter((id): id is string => id !== undefined);
-  if (recordedId && ids.includes(recordedId)) return recordedId;
-  const counts = new Map<string, number>();
-  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
-  return [...counts].reduce<[string, number] | undefined>((best, next) => (!best || next[1] > best[1] ? next : best), undefined)?.[0];
-}
-
 /**
  * `members` are the claimed hosts; `leaving` are surplus hosts still on their way out, which are
  * neither checked nor reported as unknown.
@@ -64,7 +55,7 @@ export async function checkEtcdHealth(
   options: { leaving?: readonly Member[]; recordedId?: string } = {},
 ): Promise<EtcdHealth> {
   const checks = await Promise.all(members.map((m) => check(onHost, m)));
-  const clusterId = trustedCluster(checks, options.recordedId);
+  const clusterId = trustedClusterId(checks.map((c) => c.clusterId), options.recordedId);
   const list = checks.find((c) => c.list && c.clusterId === clusterId)?.list ?? [];
   const byMember = new Map(checks.map((c) => [c.member.name, c]));
   const statuses: EtcdMemberStatus[] = list.map((entry) => {

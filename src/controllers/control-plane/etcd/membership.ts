@@ -69,17 +69,22 @@ async function listFrom(onHost: OnHost, member: Member): Promise<{ list: EtcdMem
 }
 
 /**
- * Asks every running member, in parallel, for the member list. The cluster is the ID recorded
- * before when any member still reports it, else the one most members report (ties go to the
- * earlier member, the endpoint's first).
+ * The cluster to trust among the IDs members report: the one recorded before when any member
+ * still reports it, else the one most members report (ties go to the earlier member, the
+ * endpoint's first). Undefined when nobody answered.
  */
+export function trustedClusterId(reported: readonly (string | undefined)[], recordedId: string | undefined): string | undefined {
+  const counts = new Map<string, number>();
+  for (const id of reported) if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+  if (recordedId && counts.has(recordedId)) return recordedId;
+  return [...counts].reduce<[string, number] | undefined>((best, next) => (!best || next[1] > best[1] ? next : best), undefined)?.[0];
+}
+
+/** Asks every running member, in parallel, for the member list, and sorts them by cluster. */
 export async function surveyCluster(onHost: OnHost, running: readonly Member[], recordedId?: string): Promise<Survey> {
   const answers = await Promise.all(running.map((m) => listFrom(onHost, m)));
-  const counts = new Map<string, number>();
-  for (const answer of answers) if (answer) counts.set(answer.clusterId, (counts.get(answer.clusterId) ?? 0) + 1);
-  if (counts.size === 0) return { foreign: [] };
-  const clusterId =
-    recordedId && counts.has(recordedId) ? recordedId : [...counts].reduce((best, next) => (next[1] > best[1] ? next : best))[0];
+  const clusterId = trustedClusterId(answers.map((a) => a?.clusterId), recordedId);
+  if (clusterId === undefined) return { foreign: [] };
   const foreign: Survey['foreign'] = [];
   let view: EtcdView | undefined;
   for (const [i, answer] of answers.entries()) {
