@@ -10,7 +10,7 @@ set -euo pipefail
 
 KUBE_VERSION=${KUBE_VERSION:-v1.36.3}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
-components=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+components=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 etcd_components=(etcd etcdctl)
 
 log() { printf 'build-binaries: %s\n' "$*" >&2; }

@@ -116,28 +116,45 @@ ln -s /etc/machine-id "$rootfs/var/lib/dbus/machine-id"
 : >"$rootfs/etc/fstab"
 printf 'host\n' >"$rootfs/etc/hostname"
 
-# On a cgroup v1 kernel that mounts cpu and cpuacct apart, systemd's attempt to mount them together
-# fails and leaves them out; container runtimes on the host need them, so mount them one by one.
+# On a cgroup v1 kernel that mounts cpu and cpuacct apart, systemd mounts them as if joined: it
+# leaves links cpu and cpuacct to a cpu,cpuacct directory where the two end up mounted on top of
+# each other, so cpuacct hides cpu (no cpu.shares) and runc finds the wrong files. Mount each
+# hierarchy once, at the name of its controllers, as the kernel groups them in /proc/cgroups.
 cat >"$rootfs/usr/local/sbin/kubesmith-cgroup-v1-mounts" <<'SCRIPT'
 #!/bin/sh
 set -eu
-[ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] || exit 0
-mounted=$(awk -F' - ' '{ split($2, f, " "); if (f[1] == "cgroup") print f[3] }' /proc/self/mountinfo | tr ',' '\n')
-missing=$(awk 'NR > 1 && $2 != 0 && $4 == 1 { print $1 }' /proc/cgroups | while read -r c; do
-  printf '%s\n' "$mounted" | grep -qx "$c" || echo "$c"
-done)
-[ -n "$missing" ] || exit 0
-mount -o remount,rw /sys/fs/cgroup
-for c in $missing; do
-  mkdir -p "/sys/fs/cgroup/$c"
-  mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c"
+root=/sys/fs/cgroup
+[ "$(stat -f -c %T "$root")" = tmpfs ] || exit 0
+known=$(awk 'NR > 1 { print $1 }' /proc/cgroups)
+# Controllers in use, grouped by hierarchy as the kernel has them ("cpu" and "cpuacct" apart here).
+groups=$(awk 'NR > 1 && $2 != 0 && $4 == 1 { if ($2 in g) g[$2] = g[$2] "," $1; else g[$2] = $1 } END { for (h in g) print g[h] }' /proc/cgroups | sort)
+# "<mount point> <controllers>" of each cgroup v1 controller mount, in mount order.
+mounts() {
+  awk -v known="$known" 'BEGIN { n = split(known, k, "\n"); for (i = 1; i <= n; i++) isc[k[i]] = 1 }
+    { for (i = 7; $i != "-"; i++); if ($(i + 1) != "cgroup") next
+      n = split($(i + 3), o, ","); c = ""; for (j = 1; j <= n; j++) if (o[j] in isc) c = c (c ? "," : "") o[j]
+      if (c) print $5, c }' /proc/self/mountinfo
+}
+want=$(for g in $groups; do echo "$root/$g $g"; done)
+[ "$(mounts | sort)" = "$want" ] && exit 0
+mount -o remount,rw "$root"
+# Take every controller mount down, stacked ones included, then mount each hierarchy once.
+while m=$(mounts | tail -n 1 | cut -d' ' -f1) && [ -n "$m" ]; do umount "$m"; done
+for g in $groups; do
+  if [ -L "$root/$g" ]; then rm "$root/$g"; fi
+  mkdir -p "$root/$g"
+  mount -t cgroup -o "nosuid,nodev,noexec,$g" cgroup "$root/$g"
+  case $g in *,*) for c in $(echo "$g" | tr ',' ' '); do ln -sfn "$g" "$root/$c"; done ;; esac
 done
-mount -o remount,ro /sys/fs/cgroup
+# What systemd left for joins the kernel does not have: empty directories and links to them.
+for d in "$root"/*,*; do if [ -d "$d" ] && [ ! -L "$d" ] && ! mountpoint -q "$d"; then rmdir "$d"; fi; done
+for l in "$root"/*; do if [ -L "$l" ] && [ ! -e "$l" ]; then rm "$l"; fi; done
+mount -o remount,ro "$root"
 SCRIPT
 chmod 0755 "$rootfs/usr/local/sbin/kubesmith-cgroup-v1-mounts"
 cat >"$rootfs/etc/systemd/system/kubesmith-cgroup-v1-mounts.service" <<'UNIT'
 [Unit]
-Description=Mount cgroup v1 controllers systemd left out
+Description=Mount each cgroup v1 hierarchy once, at its own directory
 DefaultDependencies=no
 ConditionVirtualization=container
 Before=sysinit.target
@@ -151,6 +168,39 @@ ExecStart=/usr/local/sbin/kubesmith-cgroup-v1-mounts
 WantedBy=sysinit.target
 UNIT
 in_root systemctl enable kubesmith-cgroup-v1-mounts.service >&2
+
+# A test host shares this machine's kernel, and the kubelet sets kernel-wide sysctls it wants
+# (kernel.panic=10, kernel.panic_on_oops=1, vm.overcommit_memory=1): it would change them for the
+# whole machine. Files bind-mounted over those /proc/sys entries show it its values and take its
+# writes, as on a machine of its own; without them, with /proc/sys read-only, it would not start.
+cat >"$rootfs/usr/local/sbin/kubesmith-kernel-tunables" <<'SCRIPT'
+#!/bin/sh
+set -eu
+mkdir -p /run/kubesmith/sysctl
+for kv in kernel/panic=10 kernel/panic_on_oops=1 vm/overcommit_memory=1 vm/panic_on_oom=0 \
+  kernel/keys/root_maxkeys=1000000 kernel/keys/root_maxbytes=25000000; do
+  key=${kv%%=*} file=/run/kubesmith/sysctl/$(echo "${kv%%=*}" | tr / .)
+  echo "${kv#*=}" >"$file"
+  if ! mountpoint -q "/proc/sys/$key"; then mount --bind "$file" "/proc/sys/$key"; fi
+done
+SCRIPT
+chmod 0755 "$rootfs/usr/local/sbin/kubesmith-kernel-tunables"
+cat >"$rootfs/etc/systemd/system/kubesmith-kernel-tunables.service" <<'UNIT'
+[Unit]
+Description=Keep the kubelet's kernel-wide sysctls inside this container
+DefaultDependencies=no
+ConditionVirtualization=container
+Before=sysinit.target systemd-sysctl.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/kubesmith-kernel-tunables
+
+[Install]
+WantedBy=sysinit.target
+UNIT
+in_root systemctl enable kubesmith-kernel-tunables.service >&2
 
 for unit in "${masked[@]}"; do
   ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"

@@ -41,6 +41,16 @@ if ((${#need[@]})); then
     || die "apt-get install ${need[*]} failed; see the output above"
 fi
 
+# inotify instances are counted per user, and every test host's systemd, containerd and kubelet run
+# as this machine's root: 13 to 15 for each host running a kubelet (measured), on top of the
+# machine's own. The default of 128 leaves room for fewer than eight such hosts, and a kubelet then
+# fails with "too many open files" from inotify_init. Raised, never lowered, and said so.
+inotify_min=512
+if (($(cat /proc/sys/fs/inotify/max_user_instances) < inotify_min)); then
+  log "raising fs.inotify.max_user_instances to $inotify_min for the test hosts' kubelets"
+  as_root sysctl -qw fs.inotify.max_user_instances=$inotify_min || die "could not raise fs.inotify.max_user_instances; as root: sysctl -w fs.inotify.max_user_instances=$inotify_min"
+fi
+
 if docker info >/dev/null 2>&1; then
   exit 0
 fi

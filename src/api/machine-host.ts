@@ -84,6 +84,13 @@ export const hostFactsSchema = z
     hostname: z.string().optional().describe('Hostname the machine reported.'),
     macAddresses: z.array(z.string()).optional().describe('MAC addresses of physical-looking interfaces.'),
     cgroupVersion: z.int().optional().describe('1 or 2.'),
+    container: z
+      .string()
+      .optional()
+      .describe(
+        'Container technology the host runs in (`systemd-detect-virt --container`), for example `docker`; absent on a ' +
+          'machine. A node in a container gets the settings containers need (see the README), a machine never does.',
+      ),
     swapBytes: z.int().optional().describe('Active swap in bytes.'),
     clockOffsetMilliseconds: z.int().optional().describe("Host clock minus the operator's clock."),
     containerRuntime: z

@@ -68,8 +68,9 @@ export class ArtifactCache {
   async #expectedSum(ref: ArtifactRef, policy: ChecksumPolicy): Promise<string | undefined> {
     const sums = await fetchText(ref.sumsUrl, this.#timeoutMs);
     if (sums === undefined) return this.#missingSum(ref, policy, `${ref.sumsUrl} does not exist`);
-    if (ref.kind === 'file') return parseSha256File(sums) ?? this.#missingSum(ref, policy, `${ref.sumsUrl} holds no SHA-256`);
-    return parseSha256Sums(sums).get(ref.name) ?? this.#missingSum(ref, policy, `${ref.sumsUrl} has no line for ${ref.name}`);
+    if (ref.kind === 'file' && !ref.sumsEntry) return parseSha256File(sums) ?? this.#missingSum(ref, policy, `${ref.sumsUrl} holds no SHA-256`);
+    const entry = (ref.kind === 'file' ? ref.sumsEntry : undefined) ?? ref.name;
+    return parseSha256Sums(sums).get(entry) ?? this.#missingSum(ref, policy, `${ref.sumsUrl} has no line for ${entry}`);
   }
 
   #missingSum(ref: ArtifactRef, policy: ChecksumPolicy, why: string): undefined {

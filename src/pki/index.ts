@@ -6,7 +6,7 @@ export { certificateLabel, sansOf, subjectOf } from './spec.ts';
 export { defineCertificateSet, type CertificateSet } from './certificate-set.ts';
 export { kubeadmCertificateSet, CLUSTER_ADMINS_GROUP, MASTERS_GROUP } from './kubeadm-set.ts';
 export { altNames } from './alt-names.ts';
-export { canonicalIp, firstAddress, isIpAddress } from './ip.ts';
+export { canonicalIp, firstAddress, isIpAddress, nthAddress } from './ip.ts';
 export { DEFAULT_KEY_ALGORITHM, describeKey, type KeyAlgorithm, type KeyInfo } from './key-algorithm.ts';
 export { resolveOptions, type GenerationOptions } from './options.ts';
 export {

@@ -76,6 +76,11 @@ export function canonicalIp(text: string): string {
  * dual-stack list (`10.96.0.0/12,fd00::/108`) uses its first range, as kube-apiserver does.
  */
 export function firstAddress(cidrList: string): string {
+  return nthAddress(cidrList, 1);
+}
+
+/** The n-th address of a CIDR's first range: 10 is the cluster DNS Service's, as kubeadm picks. */
+export function nthAddress(cidrList: string, n: number): string {
   const cidr = cidrList.split(',')[0]!.trim();
   const [address = '', prefixText] = cidr.split('/');
   const prefix = Number(prefixText);
@@ -84,12 +89,12 @@ export function firstAddress(cidrList: string): string {
   }
   const bytes = ipBytes(address);
   const bits = bytes.length * 8;
-  if (prefix < 0 || prefix >= bits) {
-    throw new InvalidFactsError(`service CIDR "${cidrList}" leaves no address for the kubernetes Service`);
+  const hostBits = BigInt(bits - prefix);
+  if (prefix < 0 || prefix >= bits || BigInt(n) >= 1n << hostBits) {
+    throw new InvalidFactsError(`service CIDR "${cidrList}" has no address number ${n}`);
   }
   let value = bytes.reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
-  const hostBits = BigInt(bits - prefix);
-  value = ((value >> hostBits) << hostBits) + 1n;
+  value = ((value >> hostBits) << hostBits) + BigInt(n);
   const out = new Uint8Array(bytes.length);
   for (let i = out.length - 1; i >= 0; i--) {
     out[i] = Number(value & 0xffn);

@@ -223,6 +223,33 @@ const specs: PkiSpec[] = [
     extKeyUsages: ['clientAuth'],
     subject: ({ host }) => ({ commonName: `system:node:${host.hostname}`, organizations: ['system:nodes'] }),
   },
+  {
+    kind: 'certificate',
+    name: 'kubelet-server',
+    description:
+      "kubelet serving certificate, signed by the cluster CA so the API server verifies kubelets " +
+      "(--kubelet-certificate-authority); kubeadm leaves the kubelet to sign its own, which nobody can verify",
+    ca: 'ca',
+    scope: 'host',
+    output: { type: 'pki', file: 'kubelet-server' },
+    on: ['control-plane', 'worker'],
+    keyUsages: LEAF,
+    extKeyUsages: ['serverAuth'],
+    subject: ({ host }) => ({ commonName: `system:node:${host.hostname}`, organizations: ['system:nodes'] }),
+    sans: ({ host }) => altNames(host.hostname, ...host.ips),
+  },
+  {
+    kind: 'certificate',
+    name: 'kube-proxy',
+    description: 'kube-proxy identity (the system:node-proxier role is bound to this user)',
+    ca: 'ca',
+    scope: 'host',
+    output: { type: 'kubeconfig', file: 'kube-proxy.conf', server: 'endpoint' },
+    on: ['control-plane', 'worker'],
+    keyUsages: LEAF,
+    extKeyUsages: ['clientAuth'],
+    subject: () => ({ commonName: 'system:kube-proxy' }),
+  },
 ];
 
 /** kubesmith's certificate set; importing this module fails if the list is inconsistent. */

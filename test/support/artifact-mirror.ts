@@ -17,7 +17,8 @@ export interface ArtifactMirror {
   stop(): Promise<void>;
 }
 
-export async function startArtifactMirror(root: string): Promise<ArtifactMirror> {
+/** `address` defaults to loopback; pass the test network's gateway (gatewayOf) for hosts to download from it. */
+export async function startArtifactMirror(root: string, address = '127.0.0.1'): Promise<ArtifactMirror> {
   const requests = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://mirror').pathname);
@@ -34,10 +35,10 @@ export async function startArtifactMirror(root: string): Promise<ArtifactMirror>
       },
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    baseURL: `http://127.0.0.1:${port}`,
+    baseURL: `http://${address}:${port}`,
     root,
     requests,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -52,7 +53,7 @@ export function buildEtcdRelease(root: string): string {
 }
 
 /** The Kubernetes binaries hack/build-binaries.sh builds; its etcd goes on the mirror by buildEtcdRelease. */
-const KUBERNETES_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'] as const;
+const KUBERNETES_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kubelet', 'kube-proxy'] as const;
 
 /**
  * Fills `root` with the Kubernetes binaries of `version` laid out as dl.k8s.io's:
@@ -73,4 +74,9 @@ export async function buildKubernetesRelease(root: string, version: string): Pro
     await writeFile(join(dir, `${name}.sha256`), `${await sha256OfFile(join(bin, name))}\n`);
   }
   return dir;
+}
+
+/** Fills `root` with containerd, runc and the CNI plugins laid out as their GitHub releases (hack/build-node-release.sh). */
+export function buildNodeRelease(root: string): void {
+  execFileSync('bash', [join(hack, 'build-node-release.sh'), root], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 }

@@ -1,12 +1,15 @@
-// MachineHost and ControlPlane controllers in this process, watching one namespace, over real test
-// hosts, with etcd and Kubernetes releases served from an upstream-shaped mirror on 127.0.0.1.
+// Every kubesmith controller in this process, watching one namespace, over real test hosts, with the
+// etcd, Kubernetes, containerd, runc and CNI releases served from an upstream-shaped mirror on 127.0.0.1.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, type ControlPlane } from '../../src/api/index.ts';
+import { ArtifactCache } from '../../src/artifacts/index.ts';
 import { addControlPlaneController } from '../../src/controllers/control-plane/index.ts';
 import { addMachineHostController } from '../../src/controllers/machine-host/index.ts';
+import { addNetworkAddonController } from '../../src/controllers/network-addon/index.ts';
+import { addWorkerPoolController } from '../../src/controllers/worker-pool/index.ts';
 import { controlPlaneResource } from '../../src/controllers/resources.ts';
 import type { SshPool } from '../../src/host/index.ts';
 import type { KubeClient } from '../../src/runtime/kube-client.ts';
@@ -14,7 +17,7 @@ import { createLogger } from '../../src/runtime/logger.ts';
 import { Manager } from '../../src/runtime/manager.ts';
 import { Metrics } from '../../src/runtime/metrics.ts';
 import { resourcePath } from '../../src/runtime/resources.ts';
-import { buildEtcdRelease, buildKubernetesRelease, startArtifactMirror, type ArtifactMirror } from './artifact-mirror.ts';
+import { buildEtcdRelease, buildKubernetesRelease, buildNodeRelease, startArtifactMirror, type ArtifactMirror } from './artifact-mirror.ts';
 import { nudgeObject, waitForObjectCondition } from './object-conditions.ts';
 
 export interface ControlPlaneEnv {
@@ -22,6 +25,10 @@ export interface ControlPlaneEnv {
   client: KubeClient;
   /** The ControlPlane controller's SSH pool. */
   pool: SshPool;
+  /** The WorkerPool controller's SSH pool. */
+  workerPool: SshPool;
+  /** The NetworkAddon controller's SSH pool. */
+  networkAddonPool: SshPool;
   mirror: ArtifactMirror;
   /** Directory of the etcd release on the mirror (`<root>/etcd/<version>`). */
   releaseDir: string;
@@ -38,15 +45,21 @@ export async function startControlPlaneEnv(kc: KubeConfig, namespace: string): P
   const cacheDir = mkdtempSync(join(tmpdir(), 'kubesmith-artifact-cache-'));
   const releaseDir = buildEtcdRelease(root);
   await buildKubernetesRelease(root, KUBERNETES_VERSION);
+  buildNodeRelease(root);
   const mirror = await startArtifactMirror(root);
   const manager = new Manager({ kubeConfig: kc, log, identity: 'e2e', namespace, metrics: new Metrics(false) });
   addMachineHostController(manager, { retryMs: 500 });
-  const pool = addControlPlaneController(manager, { retryMs: 1_000, artifacts: { dir: cacheDir } });
+  const artifacts = new ArtifactCache({ dir: cacheDir });
+  const pool = addControlPlaneController(manager, { retryMs: 1_000, artifacts });
+  const workerPool = addWorkerPoolController(manager, { retryMs: 1_000, artifacts, drainTimeoutMs: 120_000 });
+  const networkAddonPool = addNetworkAddonController(manager, { retryMs: 1_000 });
   await manager.start();
   return {
     manager,
     client: manager.client,
     pool,
+    workerPool,
+    networkAddonPool,
     mirror,
     releaseDir,
     async stop() {

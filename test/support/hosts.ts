@@ -92,6 +92,9 @@ class HostContainer extends GenericContainer {
       ReadonlyPaths: [],
       // Nested containerd needs a file system that is not overlayfs under it.
       Mounts: [{ Type: 'volume', Target: '/var/lib/containerd' }],
+      // The kubelet's OOM watcher reads the kernel log and stops at start without it
+      // ("failed to create kubelet: open /dev/kmsg: no such file or directory").
+      Devices: [{ PathOnHost: '/dev/kmsg', PathInContainer: '/dev/kmsg', CgroupPermissions: 'r' }],
     });
     this.createOpts.NetworkingConfig = {
       EndpointsConfig: { [network.getName()]: { IPAMConfig: { IPv4Address: address } } },
@@ -163,6 +166,18 @@ async function startHost(
     hostKey: `${type} ${data}`,
     run,
   };
+}
+
+/**
+ * The network's gateway: this machine's address on it, where a service started here (an image
+ * registry, an artifact mirror) is reachable from the hosts.
+ */
+export async function gatewayOf(network: StartedNetwork): Promise<string> {
+  const client = await getContainerRuntimeClient();
+  const info = await client.network.getById(network.getId()).inspect();
+  const gateway = info.IPAM?.Config?.[0]?.Gateway ?? info.IPAM?.Config?.[0]?.Subnet?.replace(/\.0\/24$/, '.1');
+  if (!gateway) throw new Error(`network ${network.getName()} has no IPv4 gateway`);
+  return gateway;
 }
 
 /** Creates a network with a subnet of its own, so a re-created host can keep its address. */

@@ -50,7 +50,7 @@ const clusterAdminsBinding = {
 };
 
 async function ensureClusterAdmins(scope: ControlPlaneScope): Promise<void> {
-  const identity = await operatorIdentity(scope);
+  const identity = await operatorIdentity(scope.cp, scope.material!, scope.endpoint);
   const path = `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings`;
   const found = await atEndpoint(scope, { method: 'GET', path: `${path}/${encodeURIComponent(CLUSTER_ADMINS_GROUP)}`, identity });
   if (found.status === 200) return;
@@ -85,7 +85,7 @@ async function ensureKubeconfigSecret(scope: ControlPlaneScope): Promise<string>
 
 /** The version every member's API server reports; undefined while they differ. */
 async function servedVersion(scope: ControlPlaneScope): Promise<string | undefined> {
-  const identity = await operatorIdentity(scope);
+  const identity = await operatorIdentity(scope.cp, scope.material!, scope.endpoint);
   const versions = await Promise.all(
     scope.members.map(async (member) => {
       try {

@@ -1,13 +1,9 @@
-// Claiming MachineHosts for a ControlPlane. A claim is `status.consumerRef` on the MachineHost,
-// written by a server-side apply whose field manager is unique to the claiming ControlPlane and is
-// not forced: if another owner's manager already holds the field, the API server answers 409 and
-// the host stays theirs, even when this controller's cache had not seen their claim yet.
+// Which MachineHosts a ControlPlane claims, and in what order; the claim itself is host-claims.ts's.
 import type { ControlPlane, MachineHost } from '../../api/index.ts';
-import { findCondition, rfc3339 } from '../../runtime/conditions.ts';
-import { APPLY_PATCH, isConflict, type KubeClient } from '../../runtime/kube-client.ts';
-import { apiVersionOf, resourcePath } from '../../runtime/resources.ts';
+import { findCondition } from '../../runtime/conditions.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
+import { claimFor, holds, releaseFrom, type Consumer } from '../host-claims.ts';
 import { matchesSelector } from '../label-selector.ts';
-import { machineHostResource } from '../resources.ts';
 
 export interface ClaimPlan {
   /** Hosts this ControlPlane holds, or will once the claims are written, in member order. */
@@ -20,9 +16,10 @@ export interface ClaimPlan {
   surplus: MachineHost[];
 }
 
+const consumer = (cp: ControlPlane): Consumer => ({ kind: 'ControlPlane', name: cp.metadata.name! });
+
 export function ownsHost(cp: ControlPlane, host: MachineHost): boolean {
-  const ref = host.status?.consumerRef;
-  return ref?.kind === 'ControlPlane' && ref.name === cp.metadata.name;
+  return holds(consumer(cp), host);
 }
 
 function claimable(cp: ControlPlane, host: MachineHost): boolean {
@@ -70,42 +67,12 @@ export function unqualified(cp: ControlPlane, hosts: readonly MachineHost[], qua
   return hosts.filter((h) => h.metadata.namespace === cp.metadata.namespace && claimable(cp, h) && !qualifies(h));
 }
 
-export function claimFieldManager(cp: ControlPlane): string {
-  return `kubesmith-controlplane-${cp.metadata.name}`.slice(0, 128);
-}
-
-function applyStatusAs(client: KubeClient, cp: ControlPlane, host: MachineHost, status: object, force: boolean) {
-  const body = {
-    apiVersion: apiVersionOf(machineHostResource),
-    kind: 'MachineHost',
-    metadata: { name: host.metadata.name, namespace: host.metadata.namespace },
-    status,
-  };
-  const path = resourcePath(machineHostResource, host.metadata.namespace, host.metadata.name, 'status');
-  return client.patch<MachineHost>(path, body, APPLY_PATCH, { fieldManager: claimFieldManager(cp), force });
-}
-
 /** Claims the host; false when another owner got there first. */
-export async function claimHost(client: KubeClient, cp: ControlPlane, host: MachineHost): Promise<boolean> {
-  try {
-    const updated = await applyStatusAs(client, cp, host, { consumerRef: { kind: 'ControlPlane', name: cp.metadata.name } }, false);
-    return ownsHost(cp, updated);
-  } catch (error) {
-    if (isConflict(error)) return false;
-    throw error;
-  }
+export function claimHost(client: KubeClient, cp: ControlPlane, host: MachineHost): Promise<boolean> {
+  return claimFor(client, consumer(cp), host);
 }
 
-export const CLEANUP_PENDING = 'CleanupPending';
-
-/**
- * Gives the host back: applying a status without consumerRef drops the fields this ControlPlane's
- * manager owned. When what the cluster left on the host could not be removed (the host did not
- * answer), a CleanupPending condition owned by the same manager stays on the host to say so.
- */
-export async function releaseHost(client: KubeClient, cp: ControlPlane, host: MachineHost, cleanupPending?: string): Promise<void> {
-  const conditions = cleanupPending
-    ? [{ type: CLEANUP_PENDING, status: 'True', reason: 'HostUnreachable', message: cleanupPending, lastTransitionTime: rfc3339(new Date()) }]
-    : undefined;
-  await applyStatusAs(client, cp, host, conditions ? { conditions } : {}, true);
+/** Gives the host back, with CleanupPending when what the cluster left on it could not be removed. */
+export function releaseHost(client: KubeClient, cp: ControlPlane, host: MachineHost, cleanupPending?: string): Promise<void> {
+  return releaseFrom(client, consumer(cp), host, cleanupPending);
 }

@@ -6,27 +6,47 @@ import { issueCertificate, kubeadmCertificateSet } from '../../pki/index.ts';
 import { sendOverTunnel, type ClientIdentity, type TunnelRequest, type TunnelResponse } from '../../workload/tunnel-request.ts';
 import { target } from '../machine-host/reconciler.ts';
 import { throwIfAborted } from '../phases.ts';
-import { generationOptions } from './cluster-secrets.ts';
+import type { ControlPlane } from '../../api/index.ts';
+import { WorkloadApi } from '../../workload/api.ts';
+import { generationOptions, type ClusterMaterial } from './cluster-secrets.ts';
 import type { Member } from './members.ts';
 import { clusterFacts } from './pki/phase.ts';
-import type { ControlPlaneScope } from './scope.ts';
+import type { ControlPlaneScope, Endpoint } from './scope.ts';
 
 const identities = new Map<string, Promise<ClientIdentity>>();
 
 /** The operator's identity for this cluster, made once per process and CA. */
-export function operatorIdentity(scope: ControlPlaneScope): Promise<ClientIdentity> {
-  const ca = scope.material!.authorities.get('ca')!;
-  const key = `${scope.cp.metadata.uid}/${ca.certPem}`;
+export function operatorIdentity(cp: ControlPlane, material: ClusterMaterial, endpoint: Endpoint): Promise<ClientIdentity> {
+  const ca = material.authorities.get('ca')!;
+  const key = `${cp.metadata.uid}/${ca.certPem}`;
   let identity = identities.get(key);
   if (!identity) {
     const spec = kubeadmCertificateSet.certificates.find((c) => c.name === 'super-admin')!;
-    identity = issueCertificate(spec, { cluster: clusterFacts(scope.cp, scope.endpoint) }, ca, { ...generationOptions(scope.cp), keyAlgorithm: 'ECDSAP256' }).then(
+    identity = issueCertificate(spec, { cluster: clusterFacts(cp, endpoint) }, ca, { ...generationOptions(cp), keyAlgorithm: 'ECDSAP256' }).then(
       (issued) => ({ certPem: issued.certPem, keyPem: issued.keyPem }),
     );
     identity.catch(() => identities.delete(key));
     identities.set(key, identity);
   }
   return identity;
+}
+
+/** The operator's client for the cluster API at its endpoint, tunnelled through the members in turn. */
+export function workloadApiOf(scope: ControlPlaneScope): WorkloadApi {
+  const { endpoint } = scope;
+  const verify = { caPem: clusterCA(scope), serverName: endpoint.host };
+  const identity = operatorIdentity(scope.cp, scope.material!, endpoint);
+  return new WorkloadApi(async (request) => {
+    let lastError: unknown;
+    for (const member of scope.members) {
+      try {
+        return await requestThrough(scope, member, endpoint.host, endpoint.port, { ...request, verify, identity: await identity });
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  });
 }
 
 /** One HTTPS request from `member` to `address:port`, through the SSH tunnel. */

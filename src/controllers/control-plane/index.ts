@@ -15,7 +15,8 @@ export interface ControlPlaneControllerOptions {
   retryMs?: number;
   /** A pool shared with other controllers, so each host has one connection; one of its own when absent. */
   pool?: SshPool;
-  artifacts?: ArtifactCacheOptions;
+  /** A cache shared with the other controllers, or the options of one of its own. */
+  artifacts?: ArtifactCacheOptions | ArtifactCache;
   concurrency?: number;
 }
 
@@ -41,7 +42,7 @@ export function addControlPlaneController(manager: Manager, options: ControlPlan
     hosts,
     secrets,
     pool,
-    artifacts: new ArtifactCache(options.artifacts),
+    artifacts: options.artifacts instanceof ArtifactCache ? options.artifacts : new ArtifactCache(options.artifacts),
     events: manager.events('controlplane'),
     recheckIntervalMs: options.recheckIntervalMs ?? 5 * 60_000,
     retryMs: options.retryMs ?? 15_000,

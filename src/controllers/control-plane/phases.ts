@@ -4,6 +4,7 @@ import { availablePhase } from './available-phase.ts';
 import { claimPhase } from './claim-phase.ts';
 import { componentsPhase } from './components/phase.ts';
 import { etcdPhase } from './etcd/phase.ts';
+import { nodesPhase } from './nodes-phase.ts';
 import { certificatesPhase } from './pki/phase.ts';
 import type { ControlPlaneScope } from './scope.ts';
 
@@ -13,4 +14,5 @@ export const CONTROL_PLANE_PHASES: readonly Phase<ControlPlaneScope>[] = [
   etcdPhase,
   componentsPhase,
   availablePhase,
+  nodesPhase,
 ];

@@ -14,6 +14,7 @@ export function toFacts(probe: Probe, os: OperatingSystem | undefined, clockOffs
     hostname: probe.hostname,
     macAddresses: probe.macAddresses,
     cgroupVersion: probe.cgroupVersion,
+    container: probe.container,
     swapBytes: probe.swapBytes,
     clockOffsetMilliseconds: Math.round(clockOffsetMs),
     containerRuntime: probe.runtime,

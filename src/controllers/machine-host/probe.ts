@@ -33,6 +33,7 @@ kv cgroup_fs "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)"
 awk 'NR>1{print "swap=" $1 " " $3}' /proc/swaps 2>/dev/null
 kv fstab_swap "$(grep -cE '^[[:space:]]*[^#[:space:]][^[:space:]]*[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]]' /etc/fstab 2>/dev/null)"
 kv hostname "$(hostname)"
+kv container "$(systemd-detect-virt --container 2>/dev/null)"
 kv modules_loadable "$([ -e /proc/modules ] && echo 1 || echo 0)"
 kv mod_overlay "$({ [ -d /sys/module/overlay ] || grep -qw overlay /proc/filesystems; } && echo 1 || echo 0)"
 kv mod_br_netfilter "$({ [ -d /sys/module/br_netfilter ] || [ -d /proc/sys/net/bridge ]; } && echo 1 || echo 0)"
@@ -58,6 +59,8 @@ export interface Probe {
   machineID?: string;
   macAddresses: string[];
   cgroupVersion: 1 | 2;
+  /** Container technology the host runs in, as systemd-detect-virt names it; undefined on a machine. */
+  container?: string;
   swaps: string[];
   swapBytes: number;
   fstabSwapLines: number;
@@ -110,6 +113,7 @@ export function parseProbe(stdout: string): Probe {
     machineID: one('machine_id') || undefined,
     macAddresses: all('mac').filter((m) => m && m !== '00:00:00:00:00:00'),
     cgroupVersion: one('cgroup_fs') === 'cgroup2fs' ? 2 : 1,
+    container: [undefined, '', 'none'].includes(one('container')) ? undefined : one('container'),
     swaps: all('swap').map((s) => s.slice(0, s.lastIndexOf(' '))),
     swapBytes: all('swap').reduce((sum, s) => sum + (Number(s.slice(s.lastIndexOf(' ') + 1)) || 0) * 1024, 0),
     fstabSwapLines: Number(one('fstab_swap')) || 0,

@@ -3,17 +3,28 @@ import {
   CertificateSetError,
   defineCertificateSet,
   kubeadmCertificateSet,
+  sansOf,
   subjectOf,
   type CertificateSpec,
   type PkiSpec,
 } from '../../../src/pki/index.ts';
-import { cluster, cp1 } from './support.ts';
+import { cluster, cp1, cp2, worker1 } from './support.ts';
 
 describe('the kubeadm certificate set', () => {
   it('has kubeadm’s CA tree', () => {
     const tree = Object.fromEntries([...kubeadmCertificateSet.tree].map(([ca, certs]) => [ca, certs.map((c) => c.name).sort()]));
     expect(tree).toEqual({
-      ca: ['admin', 'apiserver', 'apiserver-kubelet-client', 'controller-manager', 'kubelet', 'scheduler', 'super-admin'],
+      ca: [
+        'admin',
+        'apiserver',
+        'apiserver-kubelet-client',
+        'controller-manager',
+        'kube-proxy',
+        'kubelet',
+        'kubelet-server',
+        'scheduler',
+        'super-admin',
+      ],
       'front-proxy-ca': ['front-proxy-client'],
       'etcd/ca': ['apiserver-etcd-client', 'etcd/healthcheck-client', 'etcd/peer', 'etcd/server'],
     });
@@ -46,7 +57,33 @@ describe('the kubeadm certificate set', () => {
       'controller-manager': ['system:kube-controller-manager', '', 'clientAuth'],
       scheduler: ['system:kube-scheduler', '', 'clientAuth'],
       kubelet: ['system:node:cp-1', 'system:nodes', 'clientAuth'],
+      'kubelet-server': ['system:node:cp-1', 'system:nodes', 'serverAuth'],
+      'kube-proxy': ['system:kube-proxy', '', 'clientAuth'],
     });
+  });
+
+  it('gives each host a kubelet serving certificate for its hostname and addresses, for serving only', () => {
+    const spec = kubeadmCertificateSet.certificate('kubelet-server');
+    expect(spec.ca).toBe('ca');
+    expect(spec.scope).toBe('host');
+    expect(spec.output).toEqual({ type: 'pki', file: 'kubelet-server' });
+    expect(spec.on).toEqual(['control-plane', 'worker']);
+    expect(spec.extKeyUsages).toEqual(['serverAuth']);
+    expect(subjectOf(spec, { cluster, host: cp2 })).toEqual({ commonName: 'system:node:cp-2.lab', organizations: ['system:nodes'] });
+    expect(sansOf(spec, { cluster, host: cp1 })).toEqual({ dns: ['cp-1'], ips: ['10.0.0.5'] });
+    expect(sansOf(spec, { cluster, host: cp2 })).toEqual({ dns: ['cp-2.lab'], ips: ['10.0.0.6', 'fd00:10::6'] });
+    expect(sansOf(spec, { cluster, host: worker1 })).toEqual({ dns: ['w-1'], ips: ['10.0.1.7'] });
+  });
+
+  it('gives each host a kube-proxy client identity in a kubeconfig pointing at the cluster endpoint', () => {
+    const spec = kubeadmCertificateSet.certificate('kube-proxy');
+    expect(spec.ca).toBe('ca');
+    expect(spec.scope).toBe('host');
+    expect(spec.output).toEqual({ type: 'kubeconfig', file: 'kube-proxy.conf', server: 'endpoint' });
+    expect(spec.on).toEqual(['control-plane', 'worker']);
+    expect(spec.extKeyUsages).toEqual(['clientAuth']);
+    expect(subjectOf(spec, { cluster, host: worker1 })).toEqual({ commonName: 'system:kube-proxy' });
+    expect(sansOf(spec, { cluster, host: worker1 })).toEqual({ dns: [], ips: [] });
   });
 });
 

@@ -13,14 +13,18 @@ describe('the expiry report', () => {
     const now = new Date('2026-03-01T12:00:00.250Z');
     const pki = await generateClusterPki({ cluster, hosts: plannedHosts, options: { keyAlgorithm: 'ECDSAP256', now } });
     const report = clusterExpiryReport(pki);
-    expect(report).toHaveLength(3 + 2 + 10 + 10 + 1);
+    expect(report).toHaveLength(3 + 2 + 12 + 12 + 3);
     expect(report.slice(-3)).toEqual([
       { name: 'ca', notAfter: '2036-02-27T12:00:00Z' },
       { name: 'etcd/ca', notAfter: '2036-02-27T12:00:00Z' },
       { name: 'front-proxy-ca', notAfter: '2036-02-27T12:00:00Z' },
     ]);
     expect(report[0]).toEqual({ name: 'admin', notAfter: '2027-03-01T12:00:00Z' });
-    expect(report.filter((e) => e.host === 'w-1')).toEqual([{ name: 'kubelet', host: 'w-1', notAfter: '2027-03-01T12:00:00Z' }]);
+    expect(report.filter((e) => e.host === 'w-1')).toEqual([
+      { name: 'kube-proxy', host: 'w-1', notAfter: '2027-03-01T12:00:00Z' },
+      { name: 'kubelet', host: 'w-1', notAfter: '2027-03-01T12:00:00Z' },
+      { name: 'kubelet-server', host: 'w-1', notAfter: '2027-03-01T12:00:00Z' },
+    ]);
     expect(report.filter((e) => e.name === 'etcd/server').map((e) => e.host)).toEqual(['cp-1', 'cp-2']);
   });
 

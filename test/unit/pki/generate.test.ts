@@ -45,6 +45,7 @@ const pkiFiles: Record<string, { ca: string; subject: string; eku: string; purpo
   'etcd/peer': { ca: 'etcd/ca', subject: 'CN = <hostname>', eku: `${SERVER}, ${CLIENT}`, purposes: ['sslserver', 'sslclient'] },
   'etcd/healthcheck-client': { ca: 'etcd/ca', subject: 'CN = kube-etcd-healthcheck-client', eku: CLIENT, purposes: ['sslclient'] },
   'apiserver-etcd-client': { ca: 'etcd/ca', subject: 'CN = kube-apiserver-etcd-client', eku: CLIENT, purposes: ['sslclient'] },
+  'kubelet-server': { ca: 'ca', subject: 'O = system:nodes, CN = system:node:<hostname>', eku: SERVER, purposes: ['sslserver'] },
 };
 
 const kubeconfigFiles: Record<string, { subject: string; server: string }> = {
@@ -52,6 +53,7 @@ const kubeconfigFiles: Record<string, { subject: string; server: string }> = {
   'controller-manager.conf': { subject: 'CN = system:kube-controller-manager', server: 'https://<ip>:6443' },
   'scheduler.conf': { subject: 'CN = system:kube-scheduler', server: 'https://<ip>:6443' },
   'kubelet.conf': { subject: 'O = system:nodes, CN = system:node:<hostname>', server: 'https://api.demo.example:443' },
+  'kube-proxy.conf': { subject: 'CN = system:kube-proxy', server: 'https://api.demo.example:443' },
 };
 
 /** SANs kubeadm would put in, as openssl prints them (IPv6 in full, upper case). */
@@ -75,6 +77,7 @@ const expectedSans: Record<string, Record<string, string[]>> = {
       'IP Address:127.0.0.1',
     ],
     'etcd/peer': ['DNS:cp-1', 'IP Address:10.0.0.5'],
+    'kubelet-server': ['DNS:cp-1', 'IP Address:10.0.0.5'],
   },
   'cp-2': {
     apiserver: [
@@ -97,6 +100,7 @@ const expectedSans: Record<string, Record<string, string[]>> = {
       'IP Address:FD00:10:0:0:0:0:0:6',
     ],
     'etcd/peer': ['DNS:cp-2.lab', 'IP Address:10.0.0.6', 'IP Address:FD00:10:0:0:0:0:0:6'],
+    'kubelet-server': ['DNS:cp-2.lab', 'IP Address:10.0.0.6', 'IP Address:FD00:10:0:0:0:0:0:6'],
   },
 };
 
@@ -206,7 +210,7 @@ describe.each(algorithms)('a cluster PKI with $algorithm keys', ({ algorithm, pu
     const cas = [...pki.authorities.values()].map((a) => a.certificate);
     const builder = new x509.X509ChainBuilder({ certificates: cas });
     const issued = [...pki.cluster.values(), ...[...pki.hosts.values()].flatMap((m) => [...m.values()])];
-    expect(issued).toHaveLength(2 + 2 * 10 + 1);
+    expect(issued).toHaveLength(2 + 2 * 12 + 3);
     for (const cert of issued) {
       const parsed = new x509.X509Certificate(cert.certPem);
       const chain = await builder.build(parsed);
@@ -244,7 +248,7 @@ describe.each(algorithms)('a cluster PKI with $algorithm keys', ({ algorithm, pu
 
   it('embeds client certificates in kubeconfigs that verify against the cluster CA', () => {
     for (const { host, role } of plannedHosts) {
-      const confs = role === 'worker' ? ['kubelet.conf'] : Object.keys(kubeconfigFiles);
+      const confs = role === 'worker' ? ['kubelet.conf', 'kube-proxy.conf'] : Object.keys(kubeconfigFiles);
       for (const conf of confs) {
         const embedded = clientCertificateOf(content(host.name, conf));
         const label = `${conf} on ${host.name}`;
@@ -261,6 +265,16 @@ describe.each(algorithms)('a cluster PKI with $algorithm keys', ({ algorithm, pu
       }
     }
     expect(worker1.ips[0]).toBe('10.0.1.7');
+  });
+
+  it('gives a worker a kubelet serving certificate of its own, for serving only', () => {
+    const text = opensslCertificate(content('w-1', 'pki/kubelet-server.crt'));
+    expect(text.subject).toBe('O = system:nodes, CN = system:node:w-1');
+    expect(text.extKeyUsage).toBe(SERVER);
+    expect(text.sans).toEqual(['DNS:w-1', 'IP Address:10.0.1.7']);
+    expect(openssl(['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', path('w-1', 'pki/ca.crt'), path('w-1', 'pki/kubelet-server.crt')])).toContain(': OK');
+    const misuse = opensslStatus(['verify', '-purpose', 'sslclient', '-CAfile', path('w-1', 'pki/ca.crt'), path('w-1', 'pki/kubelet-server.crt')]);
+    expect(misuse.status).not.toBe(0);
   });
 
   it('puts the super-admin kubeconfig on control-plane hosts only, never on workers', () => {

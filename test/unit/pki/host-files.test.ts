@@ -27,11 +27,13 @@ const controlPlaneFiles = [
   ...pair('etcd/peer'),
   ...pair('etcd/healthcheck-client'),
   ...pair('apiserver-etcd-client'),
+  ...pair('kubelet-server'),
   'admin.conf 600',
   'controller-manager.conf 600',
   'scheduler.conf 600',
   'super-admin.conf 600',
   'kubelet.conf 600',
+  'kube-proxy.conf 600',
 ].sort();
 
 const listing = (slots: { path: string; mode: number }[]) =>
@@ -42,14 +44,23 @@ describe('the files of a host', () => {
     expect(listing(hostFileLayout(kubeadmCertificateSet, 'control-plane'))).toEqual(controlPlaneFiles);
   });
 
-  it('are the cluster CA and the kubelet kubeconfig on a worker', () => {
-    expect(listing(hostFileLayout(kubeadmCertificateSet, 'worker'))).toEqual(['kubelet.conf 600', 'pki/ca.crt 644']);
+  it('are the cluster CA, the kubelet and kube-proxy kubeconfigs and the kubelet serving pair on a worker', () => {
+    expect(listing(hostFileLayout(kubeadmCertificateSet, 'worker'))).toEqual([
+      'kube-proxy.conf 600',
+      'kubelet.conf 600',
+      'pki/ca.crt 644',
+      'pki/kubelet-server.crt 644',
+      'pki/kubelet-server.key 600',
+    ]);
   });
 
   it('follow another root directory', () => {
     expect(hostFileLayout(kubeadmCertificateSet, 'worker', '/srv/k8s').map((s) => s.path).sort()).toEqual([
+      '/srv/k8s/kube-proxy.conf',
       '/srv/k8s/kubelet.conf',
       '/srv/k8s/pki/ca.crt',
+      '/srv/k8s/pki/kubelet-server.crt',
+      '/srv/k8s/pki/kubelet-server.key',
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { altNames, canonicalIp, firstAddress, InvalidFactsError } from '../../../src/pki/index.ts';
+import { altNames, canonicalIp, firstAddress, InvalidFactsError, nthAddress } from '../../../src/pki/index.ts';
 
 describe('IP addresses', () => {
   it('gives the kubernetes Service address: the first of the service CIDR', () => {
@@ -14,7 +14,15 @@ describe('IP addresses', () => {
   it('refuses a service CIDR it cannot take an address from', () => {
     expect(() => firstAddress('10.96.0.0')).toThrow(InvalidFactsError);
     expect(() => firstAddress('banana/12')).toThrow('service CIDR "banana/12" is not a CIDR such as 10.96.0.0/12');
-    expect(() => firstAddress('10.0.0.1/32')).toThrow('leaves no address');
+    expect(() => firstAddress('10.0.0.1/32')).toThrow('service CIDR "10.0.0.1/32" has no address number 1');
+  });
+
+  it('gives the n-th address of the service CIDR, and refuses one past its end', () => {
+    expect(nthAddress('10.96.0.0/12', 10)).toBe('10.96.0.10');
+    expect(nthAddress('10.96.0.0/28', 10)).toBe('10.96.0.10');
+    expect(nthAddress('10.96.0.0/28', 15)).toBe('10.96.0.15');
+    expect(() => nthAddress('10.96.0.0/28', 16)).toThrow(InvalidFactsError);
+    expect(() => nthAddress('10.96.0.0/28', 16)).toThrow('service CIDR "10.96.0.0/28" has no address number 16');
   });
 
   it('writes IPv6 addresses in RFC 5952 form', () => {

@@ -20,6 +20,7 @@ const scope = { cluster, host: cp1 };
 const controlPlaneSpecs = [
   'ca', 'front-proxy-ca', 'etcd/ca', 'sa', 'apiserver', 'apiserver-kubelet-client', 'front-proxy-client', 'etcd/server',
   'etcd/peer', 'etcd/healthcheck-client', 'apiserver-etcd-client', 'admin', 'super-admin', 'controller-manager', 'scheduler', 'kubelet',
+  'kubelet-server', 'kube-proxy',
 ];
 
 let pki: ClusterPki;

@@ -1,9 +1,9 @@
 // A control-plane component as data: what it is called, where its binary and unit go, how to tell it
 // is healthy, and the flags kubesmith gives it. The unit, the health check and the extraArgs rule are
 // derived from these entries, never written per component.
-import { withExtraArgs, type Flag } from '../managed-flags.ts';
+import { withExtraArgs, type Flag } from '../../units/managed-flags.ts';
 import type { ComponentsPlan, ExtraArgsField } from './plan.ts';
-import { unitPath } from '../systemd-unit.ts';
+import { unitPath } from '../../units/systemd-unit.ts';
 
 export type ComponentName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
 

@@ -37,6 +37,8 @@ export const kubeApiServer = defineComponent({
     ['etcd-certfile', pki.apiServerEtcdClientCert],
     ['etcd-keyfile', pki.apiServerEtcdClientKey],
     ['etcd-servers', plan.etcdServers.join(',')],
+    // The kubelets serve with certificates the operator signs with the cluster CA (node/kubelet.ts).
+    ['kubelet-certificate-authority', pki.ca],
     ['kubelet-client-certificate', pki.apiServerKubeletClientCert],
     ['kubelet-client-key', pki.apiServerKubeletClientKey],
     ['kubelet-preferred-address-types', 'InternalIP,ExternalIP,Hostname'],

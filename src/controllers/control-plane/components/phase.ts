@@ -22,8 +22,8 @@ import {
   type EncryptionKey,
 } from './index.ts';
 import type { Member } from '../members.ts';
-import { removeFiles } from '../remote-files.ts';
-import { staleUnitsIn, staleUnitsScript } from '../stale-units.ts';
+import { removeFiles } from '../../remote-files.ts';
+import { staleUnitsIn, staleUnitsScript } from '../../units/stale-units.ts';
 import type { ControlPlaneScope } from '../scope.ts';
 
 const NAMES = controlPlaneComponents.map((c) => c.name);

@@ -1,7 +1,7 @@
 // The systemd unit of a control-plane component: the same shape as etcd's, from the component's data.
 import { componentFlags, type ControlPlaneComponent } from './component.ts';
 import type { ComponentsPlan } from './plan.ts';
-import { serviceUnit } from '../systemd-unit.ts';
+import { serviceUnit } from '../../units/systemd-unit.ts';
 
 export function componentUnit(component: ControlPlaneComponent, plan: ComponentsPlan): string {
   return serviceUnit({

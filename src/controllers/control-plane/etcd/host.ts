@@ -3,7 +3,7 @@
 // a few reads and writes nothing.
 import { pushArtifact, type Artifact } from '../../../artifacts/index.ts';
 import { shellQuote, writeFile, type HostSession } from '../../../host/index.ts';
-import { staleUnitsIn, staleUnitsScript } from '../stale-units.ts';
+import { staleUnitsIn, staleUnitsScript } from '../../units/stale-units.ts';
 import { ETCD_BINARY, ETCD_BOOTSTRAP_ENV_PATH, ETCD_UNIT_PATH, etcdBootstrapEnv, etcdUnit, type EtcdMemberPlan, type InitialMember } from './unit.ts';
 
 export interface EtcdHostState {

@@ -3,8 +3,8 @@
 // once written (a changed unit means a restart) while the initial cluster differs for every member
 // that joins; etcd ignores the initial-* settings once its data directory holds a member.
 import { KUBERNETES_DIR } from '../../../pki/index.ts';
-import { withExtraArgs, type Flag } from '../managed-flags.ts';
-import { serviceUnit, unitPath } from '../systemd-unit.ts';
+import { withExtraArgs, type Flag } from '../../units/managed-flags.ts';
+import { serviceUnit, unitPath } from '../../units/systemd-unit.ts';
 
 export const ETCD_UNIT_PATH = unitPath('etcd');
 export const ETCD_BOOTSTRAP_ENV_PATH = '/etc/etcd/bootstrap.env';

@@ -18,16 +18,17 @@ import {
   type GenerationOptions,
   type HostFile,
   type HostFileSlot,
+  type HostRole,
   type IssuedCertificate,
   type ServiceAccountKey,
 } from '../../../pki/index.ts';
 import type { Member } from '../members.ts';
-import { readFiles } from '../remote-files.ts';
+import { readFiles } from '../../remote-files.ts';
 
 const set = kubeadmCertificateSet;
-const ROLE = 'control-plane';
 
 export interface HostPkiInput {
+  role: HostRole;
   cluster: ClusterFacts;
   member: Member;
   authorities: ReadonlyMap<string, Authority>;
@@ -42,12 +43,20 @@ export interface HostPkiResult {
   expiry: ExpiryItem[];
 }
 
-/** The kubelet's kubeconfig comes with the node, not with the control plane. */
-const NODE_SPECS = new Set(['kubelet']);
+/** The node's own identities (kubelet and kube-proxy) come with the node, not with the control plane. */
+const NODE_SPECS = new Set(['kubelet', 'kubelet-server', 'kube-proxy']);
 
-/** Files under /etc/kubernetes: certificates and keys in pki/, and the members' kubeconfigs. */
+/** A control-plane member's files under /etc/kubernetes: certificates and keys in pki/, and its kubeconfigs. */
 export function pkiSlots(): HostFileSlot[] {
-  return hostFileLayout(set, ROLE).filter((slot) => !NODE_SPECS.has(slot.spec));
+  return hostFileLayout(set, 'control-plane').filter((slot) => !NODE_SPECS.has(slot.spec));
+}
+
+/**
+ * A node's files: its kubelet and kube-proxy identities and, on a worker, the cluster CA (a
+ * control-plane member has that from the control plane's own files).
+ */
+export function nodePkiSlots(role: HostRole): HostFileSlot[] {
+  return hostFileLayout(set, role).filter((slot) => NODE_SPECS.has(slot.spec) || (role === 'worker' && slot.spec === 'ca' && slot.part === 'certificate'));
 }
 
 function contentOf(slot: HostFileSlot, input: HostPkiInput, issued: ReadonlyMap<string, IssuedCertificate>): string {
@@ -72,13 +81,12 @@ function embeddedCertificate(slot: HostFileSlot, content: string | undefined): s
   }
 }
 
-export async function convergeHostPki(session: HostSession, input: HostPkiInput): Promise<HostPkiResult> {
-  const slots = pkiSlots();
+export async function convergeHostPki(session: HostSession, input: HostPkiInput, slots: readonly HostFileSlot[]): Promise<HostPkiResult> {
   const existing = await readFiles(session, slots.map((s) => s.path));
   const scope = { cluster: input.cluster, host: input.member.pki };
   const review = await reviewHostFiles({
     set,
-    role: ROLE,
+    role: input.role,
     scope,
     authorities: input.authorities,
     serviceAccount: input.serviceAccount,

@@ -7,7 +7,7 @@ import type { Phase } from '../../phases.ts';
 import { settleAll } from '../../settle.ts';
 import { ensureClusterMaterial, generationOptions } from '../cluster-secrets.ts';
 import { convergeHostPki, pkiSlots } from './host-pki.ts';
-import { removeFiles } from '../remote-files.ts';
+import { removeFiles } from '../../remote-files.ts';
 import type { ControlPlaneScope, Endpoint } from '../scope.ts';
 
 const PKI_DIR = `${KUBERNETES_DIR}/pki`;
@@ -41,7 +41,7 @@ export const certificatesPhase: Phase<ControlPlaneScope> = {
     const results = await Promise.allSettled(
       members.map((member) =>
         scope.onHost(member, (session) =>
-          convergeHostPki(session, { cluster, member, authorities: material.authorities, serviceAccount: material.serviceAccount, options }),
+          convergeHostPki(session, { role: 'control-plane', cluster, member, authorities: material.authorities, serviceAccount: material.serviceAccount, options }, pkiSlots()),
         ),
       ),
     );

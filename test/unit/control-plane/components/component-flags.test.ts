@@ -4,7 +4,7 @@ import { controlPlaneComponents } from '../../../../src/controllers/control-plan
 import { kubeApiServer } from '../../../../src/controllers/control-plane/components/kube-apiserver.ts';
 import { kubeControllerManager } from '../../../../src/controllers/control-plane/components/kube-controller-manager.ts';
 import { kubeScheduler } from '../../../../src/controllers/control-plane/components/kube-scheduler.ts';
-import { ManagedFlagError } from '../../../../src/controllers/control-plane/managed-flags.ts';
+import { ManagedFlagError } from '../../../../src/controllers/units/managed-flags.ts';
 import { plan } from './fixtures.ts';
 
 const asArgs = (flags: [string, string][]) => flags.map(([name, value]) => `--${name}=${value}`);
@@ -28,6 +28,7 @@ describe('kube-apiserver flags', () => {
       '--etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt',
       '--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key',
       '--etcd-servers=https://127.0.0.1:2379,https://10.0.0.12:2379',
+      '--kubelet-certificate-authority=/etc/kubernetes/pki/ca.crt',
       '--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt',
       '--kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key',
       '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
@@ -50,10 +51,9 @@ describe('kube-apiserver flags', () => {
     ]);
   });
 
-  it('never passes --anonymous-auth or --kubelet-certificate-authority, and refuses the former in extraArgs', () => {
+  it('never passes --anonymous-auth, and refuses it in extraArgs', () => {
     const names = componentFlags(kubeApiServer, plan).map(([name]) => name);
     expect(names).not.toContain('anonymous-auth');
-    expect(names).not.toContain('kubelet-certificate-authority');
     expect(() => componentFlags(kubeApiServer, { ...plan, extraArgs: { apiServer: { 'anonymous-auth': 'false' } } })).toThrow(
       'spec.apiServer.extraArgs sets anonymous-auth, which kubesmith manages itself; remove it',
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManagedFlagError } from '../../../../src/controllers/control-plane/managed-flags.ts';
+import { ManagedFlagError } from '../../../../src/controllers/units/managed-flags.ts';
 import { etcdBootstrapEnv, etcdUnit, type EtcdMemberPlan } from '../../../../src/controllers/control-plane/etcd/unit.ts';
 
 const plan: EtcdMemberPlan = { name: 'cp-1', ip: '10.0.0.11', dataDir: '/var/lib/etcd', clusterToken: 'default-demo' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { execWord, serviceUnit } from '../../../src/controllers/control-plane/systemd-unit.ts';
+import { execWord, serviceUnit } from '../../../src/controllers/units/systemd-unit.ts';
 
 describe('execWord', () => {
   // Each expectation was checked against systemd 252: a unit with these words ran a script that

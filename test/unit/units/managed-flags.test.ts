@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManagedFlagError, withExtraArgs, type Flag } from '../../../src/controllers/control-plane/managed-flags.ts';
+import { ManagedFlagError, withExtraArgs, type Flag } from '../../../src/controllers/units/managed-flags.ts';
 
 const managed: Flag[] = [
   ['secure-port', '6443'],

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync, chmodSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { staleUnitsIn, staleUnitsScript } from '../../../src/controllers/control-plane/stale-units.ts';
+import { staleUnitsIn, staleUnitsScript } from '../../../src/controllers/units/stale-units.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubesmith-stale-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

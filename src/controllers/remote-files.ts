@@ -1,7 +1,7 @@
 // Several files on a host in one round trip: their contents, for reviewing what a host already has,
 // and their removal, for taking back what kubesmith put there.
 // Each file comes back base64-encoded on its own line, so any content survives the trip.
-import { shellJoin, type HostSession } from '../../host/index.ts';
+import { shellJoin, type HostSession } from '../host/index.ts';
 
 /** Path to content for the files that exist; absent files are left out. */
 export async function readFiles(session: HostSession, paths: readonly string[]): Promise<Map<string, string>> {

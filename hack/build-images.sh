@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Builds the container images the tests' nodes run, without pulling anything, into the storage
+# directory of a distribution registry (test/support/image-registry.ts serves it read-only):
+#   pause:3.10.2, kubesmith/pause:3.10.2      Kubernetes' pause.c (of KUBE_VERSION), static, by gcc
+#   netcheck:1, kubesmith/netcheck:1, library/netcheck:1   hack/images/netcheck, entrypoint
+#                                             /netcheck, command `serve` (HTTP :8080, its hostname)
+# Built once per set of inputs into $KUBESMITH_CACHE/registry-<hash>; prints that directory.
+#
+#   KUBESMITH_CACHE  cache root (default ~/.cache/kubesmith)
+#   KUBE_VERSION     Kubernetes release whose pause.c is built (default v1.36.3)
+set -euo pipefail
+
+kube_version=${KUBE_VERSION:-v1.36.3}
+pause_tag=3.10.2 # build/pause/Makefile's TAG and kubeadm's PauseVersion in v1.36.3
+netcheck_tag=1
+
+log() { printf 'build-images: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+cache=${KUBESMITH_CACHE:-$HOME/.cache/kubesmith}
+command -v gcc >/dev/null || die "gcc is needed to build the pause image"
+tools=$(bash "$here/build-test-tools.sh")
+
+export GOTOOLCHAIN=local
+pause_c=$(GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$kube_version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/build/pause/linux/pause.c
+[[ -f $pause_c ]] || die "no $pause_c in the k8s.io/kubernetes@$kube_version module"
+key=$( { cat "${BASH_SOURCE[0]}" "$here/images/netcheck/main.go" "$pause_c"; basename "$tools"; go version; } | sha256sum | cut -c1-16)
+store="$cache/registry-$key"
+[[ -f $store/.complete ]] && { printf '%s\n' "$store"; exit 0; }
+
+mkdir -p "$cache"
+exec 9>"$cache/registry-$key.lock"
+flock 9
+[[ -f $store/.complete ]] && { printf '%s\n' "$store"; exit 0; }
+
+work=$(mktemp -d)
+registry_pid=
+cleanup() { [[ -n $registry_pid ]] && kill "$registry_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+rm -rf "$store.tmp"
+
+log "building pause $pause_tag and netcheck $netcheck_tag"
+mkdir -p "$work/pause" "$work/netcheck"
+# The flags of build/pause/Makefile.
+gcc -Os -Wall -Werror -static -DVERSION="v$pause_tag-$kube_version" -o "$work/pause/pause" "$pause_c"
+strip "$work/pause/pause"
+(cd "$here/images/netcheck" && CGO_ENABLED=0 GOFLAGS= go build -trimpath -ldflags "-s -w" -o "$work/netcheck/netcheck" main.go)
+layer() { tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$work/$1" -cf "$work/$1.tar" "$1"; }
+layer pause
+layer netcheck
+
+# A registry of our own on a free loopback port, writing into the new storage directory.
+cat >"$work/config.yml" <<EOF
+version: 0.1
+log: { level: info, accesslog: { disabled: true } }
+storage:
+  filesystem: { rootdirectory: $store.tmp }
+  maintenance: { uploadpurging: { enabled: false } }
+http: { addr: 127.0.0.1:0 }
+EOF
+# No OpenTelemetry exporter: it would send traces to a collector that is not there.
+OTEL_TRACES_EXPORTER=none "$tools/registry" serve "$work/config.yml" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+reg=
+for ((i = 0; i < 200; i++)); do
+  reg=$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$work/registry.log" | head -n 1)
+  # Logged once its socket listens, so connections from here on are accepted.
+  [[ -n $reg ]] && break
+  kill -0 "$registry_pid" 2>/dev/null || die "the registry exited: $(cat "$work/registry.log")"
+  sleep 0.1
+done
+[[ -n $reg ]] || die "the registry did not answer: $(cat "$work/registry.log")"
+
+crane() { "$tools/crane" --insecure "$@" >>"$work/crane.log" 2>&1 || die "crane $* failed: $(cat "$work/crane.log")"; }
+crane append --oci-empty-base -f "$work/pause.tar" -t "$reg/kubesmith/pause:$pause_tag"
+crane mutate "$reg/kubesmith/pause:$pause_tag" --set-platform linux/amd64 --entrypoint /pause \
+  --user 65535:65535 -t "$reg/kubesmith/pause:$pause_tag"
+crane copy "$reg/kubesmith/pause:$pause_tag" "$reg/pause:$pause_tag"
+crane append --oci-empty-base -f "$work/netcheck.tar" -t "$reg/kubesmith/netcheck:$netcheck_tag"
+crane mutate "$reg/kubesmith/netcheck:$netcheck_tag" --set-platform linux/amd64 --entrypoint /netcheck \
+  --cmd serve --exposed-ports 8080/tcp --user 65534:65534 -t "$reg/kubesmith/netcheck:$netcheck_tag"
+crane copy "$reg/kubesmith/netcheck:$netcheck_tag" "$reg/netcheck:$netcheck_tag"
+crane copy "$reg/kubesmith/netcheck:$netcheck_tag" "$reg/library/netcheck:$netcheck_tag"
+
+kill "$registry_pid" && wait "$registry_pid" 2>/dev/null || true
+registry_pid=
+touch "$store.tmp/.complete"
+rm -rf "$store" && mv "$store.tmp" "$store"
+printf '%s\n' "$store"

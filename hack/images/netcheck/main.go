@@ -1,0 +1,82 @@
+// netcheck is the test workload image's program (hack/build-images.sh): `netcheck serve` answers
+// every HTTP request on :8080 with its hostname (the pod's name), and `netcheck get URL` prints
+// what a URL answers, so tests can check pod-to-pod and service traffic from inside a pod.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	args := os.Args[1:]
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	switch {
+	case args[0] == "serve" && len(args) <= 2:
+		addr := ":8080"
+		if len(args) == 2 {
+			addr = args[1]
+		}
+		serve(addr)
+	case args[0] == "get" && len(args) == 2:
+		if err := get(args[1]); err != nil {
+			fmt.Fprintln(os.Stderr, "netcheck:", err)
+			os.Exit(1)
+		}
+	default:
+		fmt.Fprintln(os.Stderr, "usage: netcheck serve [ADDRESS] | netcheck get URL")
+		os.Exit(2)
+	}
+}
+
+func serve(addr string) {
+	hostname, _ := os.Hostname()
+	server := &http.Server{
+		Addr: addr,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			fmt.Fprintln(w, hostname)
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	// As PID 1 of its container, a signal without a handler would be ignored and the kubelet would
+	// wait out the whole grace period; stopping on SIGTERM keeps pod deletion quick.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = server.Shutdown(shutdown)
+	}()
+	fmt.Fprintf(os.Stderr, "netcheck: serving %s on %s\n", hostname, addr)
+	if err := server.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		fmt.Fprintln(os.Stderr, "netcheck:", err)
+		os.Exit(1)
+	}
+}
+
+func get(url string) error {
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	os.Stdout.Write(body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	return nil
+}
