@@ -7,12 +7,10 @@
 //    by a nudge (an annotation change), 3 times: its SSH work, what it changed on the hosts, its time.
 // Everything it makes (test hosts and their network, the management etcd and API server, temporary
 // directories) is removed on the way out: after success, an error, SIGINT or SIGTERM.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { constants, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { benchManagementCluster, made, runBenchmark } from './bench-world.ts';
 import { CONTROL_PLANE_PHASES } from '../src/controllers/control-plane/phases.ts';
 import type { SshPool } from '../src/host/index.ts';
 import type { KubeClient } from '../src/runtime/kube-client.ts';
@@ -20,8 +18,6 @@ import { eventResource, resourcePath } from '../src/runtime/resources.ts';
 import { createControlPlane, getControlPlane, nudgeControlPlane, startControlPlaneEnv, type ControlPlaneEnv } from '../test/support/control-plane-env.ts';
 import { startHosts } from '../test/support/hosts.ts';
 import { createKeySecret, waitForCondition } from '../test/support/machine-host-env.ts';
-import { ensureBinaries, startManagementCluster } from '../test/support/management-cluster.ts';
-import { installCrds, loadKubeConfig, repoRoot } from '../test/support/manifests.ts';
 import { waitForObjectCondition } from '../test/support/object-conditions.ts';
 import { waitFor } from '../test/support/wait.ts';
 import { createControlPlaneHost } from '../test/e2e/control-plane/support.ts';
@@ -32,54 +28,6 @@ const PHASES = CONTROL_PLANE_PHASES.map((p) => p.condition);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
-// ---- Cleanup. Each thing is registered with its removal while it is being made, so a signal that
-// comes while hosts are still booting waits for them and removes them too. Newest goes first.
-const undo = new Set<() => Promise<void>>();
-let signalled: NodeJS.Signals | undefined;
-
-/** Awaits `making` and returns it with its removal, which runs once, here or in removeAll(). */
-async function made<T>(making: T | Promise<T>, remove: (value: T) => unknown): Promise<[T, () => Promise<void>]> {
-  const value = Promise.resolve(making);
-  let removal: Promise<void> | undefined;
-  const release = () =>
-    (removal ??= value.then(async (v) => void (await remove(v)), () => {}).finally(() => undo.delete(release)));
-  undo.add(release);
-  return [await value, release];
-}
-
-let removing = Promise.resolve();
-function removeAll(): Promise<void> {
-  removing = removing.then(async () => {
-    while (undo.size > 0) await [...undo].at(-1)!().catch((error: unknown) => console.error(`cleanup: ${(error as Error).message}`));
-  });
-  return removing;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  // npm forwards the signal a terminal already sent to the whole group, so a repeat is normal.
-  process.on(signal, () => {
-    if (signalled) return;
-    signalled = signal;
-    console.error(`\n${signal}: removing what the benchmark made, then exiting`);
-    void removeAll().finally(() => process.exit(128 + constants.signals[signal]));
-  });
-}
-
-/**
- * The last removal to run, a safety net: startHosts names its Docker network after this process, so
- * a container still on such a network is ours (a start that failed half way leaves its booted hosts).
- */
-function sweepDocker(): void {
-  const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
-  const ours = docker('network', 'ls', '--format', '{{.Name}}').split('\n').filter((n) => n.startsWith(`kubesmith-hosts-${process.pid}-`));
-  for (const network of ours) {
-    const ids = docker('network', 'inspect', '-f', '{{range $id, $c := .Containers}}{{$id}} {{end}}', network).split(' ').filter(Boolean);
-    if (ids.length > 0) docker('rm', '-f', '-v', ...ids);
-    docker('network', 'rm', network);
-    console.error(`cleanup: removed Docker network ${network} and the ${ids.length} container(s) left on it`);
-  }
-}
 
 // ---- Phase times. A ControlPlane's status is written once, at the end of a reconcile, so each
 // condition's lastTransitionTime (1 s resolution) is the end of the reconcile that turned it True,
@@ -165,7 +113,7 @@ interface RoundResult {
   events: number;
 }
 
-async function availableRound(kc: ReturnType<typeof loadKubeConfig>, members: number, round: number, last: boolean): Promise<RoundResult> {
+async function availableRound(kc: KubeConfig, members: number, round: number, last: boolean): Promise<RoundResult> {
   const ns = `bench-cp${members}-${round}`;
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
   const [[test, removeHosts], [env, stopEnv]] = await Promise.all([
@@ -342,30 +290,7 @@ async function main(): Promise<void> {
   const invoked = process.env.npm_lifecycle_event === 'bench:control-plane' ? 'npm run bench:control-plane --' : 'node hack/bench-control-plane.ts';
   console.log(`$ ${invoked} ${process.argv.slice(2).join(' ')}`.trimEnd());
   console.log(`# ${new Date().toISOString()}, ${cpus().length} cores, rounds=${rounds}; each round: fresh hosts, empty artifact cache\n`);
-  await made(undefined, sweepDocker);
-  execFileSync('bash', [join(repoRoot, 'hack', 'ensure-docker.sh')], { stdio: 'inherit' });
-  process.env.KUBESMITH_HOST_IMAGE = execFileSync('bash', [join(repoRoot, 'hack', 'build-host-image.sh')], { encoding: 'utf8' }).trim();
-  const binDir = ensureBinaries();
-  const [dir] = await made(mkdtempSync(join(tmpdir(), 'kubesmith-bench-cp-')), (d) => rmSync(d, { recursive: true, force: true }));
-  // Detached (a process group of their own), so a terminal's SIGINT does not reach them: the
-  // controllers need the API server to shut down, and one still starting needs it to finish starting.
-  // They are stopped by their removal; if this process dies some other way, by the 'exit' hook.
-  let running = true;
-  const [cluster] = await made(startManagementCluster({ dir, binDir, detached: true }), async (c) => {
-    await c.stop();
-    running = false;
-  });
-  process.once('exit', () => {
-    for (const pid of running ? cluster.pids : []) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Gone already.
-      }
-    }
-  });
-  installCrds(binDir, cluster.kubeconfigPath);
-  const kc = loadKubeConfig(cluster.kubeconfigPath);
+  const kc = await benchManagementCluster('kubesmith-bench-cp-');
   const results = new Map<number, RoundResult[]>();
   for (const members of [1, 3]) {
     results.set(members, []);
@@ -374,10 +299,4 @@ async function main(): Promise<void> {
   report(results);
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!signalled) throw error;
-} finally {
-  await removeAll();
-}
+await runBenchmark(main);

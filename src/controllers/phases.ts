@@ -26,7 +26,15 @@ export interface Phase<S> {
   run(scope: S): Promise<PhaseOutcome>;
   /** Undoes what run did, on deletion; phases are torn down in reverse order. */
   teardown?(scope: S): Promise<void>;
+  /**
+   * Other objects wait on this condition: once it turns True it is published at once, before the
+   * later phases run, so they need not wait for the end of a long reconcile.
+   */
+  publishes?: boolean;
 }
+
+/** Writes the report so far (the phases run until now); see Phase.publishes. */
+export type Publish = (partial: PhaseReport) => Promise<void>;
 
 export interface PhaseReport {
   /** One per phase, in list order. */
@@ -80,7 +88,7 @@ function failed(condition: string, error: unknown): { input: ConditionInput; nee
  * for; an error ends only the phase it came from (later phases that need it wait). The signal is
  * checked before each phase: a stopped reconcile changes nothing more.
  */
-export async function runPhases<S>(phases: readonly Phase<S>[], scope: S, signal?: AbortSignal): Promise<PhaseReport> {
+export async function runPhases<S>(phases: readonly Phase<S>[], scope: S, signal?: AbortSignal, publish?: Publish): Promise<PhaseReport> {
   const done = new Map<string, ConditionInput>();
   const report: PhaseReport = { conditions: [] };
   const requeue = (ms: number | undefined) => {
@@ -109,6 +117,7 @@ export async function runPhases<S>(phases: readonly Phase<S>[], scope: S, signal
     }
     done.set(phase.condition, input);
     report.conditions.push(input);
+    if (phase.publishes && input.status === 'True' && publish) await publish({ ...report, conditions: [...report.conditions] });
   }
   return report;
 }

@@ -35,6 +35,9 @@ export interface ControlPlaneEnv {
   stop(): Promise<void>;
 }
 
+/** How long the tests' WorkerPools let PodDisruptionBudgets hold a drain before asking a person. */
+export const DRAIN_TIMEOUT_MS = 30_000;
+
 /** The release the tests' ControlPlanes run: the one hack/build-binaries.sh builds. */
 export const KUBERNETES_VERSION = 'v1.36.3';
 
@@ -51,7 +54,7 @@ export async function startControlPlaneEnv(kc: KubeConfig, namespace: string): P
   addMachineHostController(manager, { retryMs: 500 });
   const artifacts = new ArtifactCache({ dir: cacheDir });
   const pool = addControlPlaneController(manager, { retryMs: 1_000, artifacts });
-  const workerPool = addWorkerPoolController(manager, { retryMs: 1_000, artifacts, drainTimeoutMs: 120_000 });
+  const workerPool = addWorkerPoolController(manager, { retryMs: 1_000, artifacts, drainTimeoutMs: DRAIN_TIMEOUT_MS });
   const networkAddonPool = addNetworkAddonController(manager, { retryMs: 1_000 });
   await manager.start();
   return {

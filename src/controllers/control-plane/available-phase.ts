@@ -113,6 +113,8 @@ async function servedVersion(scope: ControlPlaneScope): Promise<string | undefin
 export const availablePhase: Phase<ControlPlaneScope> = {
   condition: 'Available',
   needs: ['CertificatesReady'],
+  // WorkerPools and NetworkAddons start on it; NodesRegistered, after it, takes a while.
+  publishes: true,
   does: 'the API server is reached at the endpoint',
   async run(scope): Promise<PhaseOutcome> {
     let ready: TunnelResponse;

@@ -115,27 +115,53 @@ function requeueAfter(deps: ControlPlaneDeps, report: PhaseReport, ready: Condit
   return Math.min(deps.retryMs, report.requeueAfterMs ?? Infinity);
 }
 
+/**
+ * Every owned condition from a report, the roll-ups included. A partial report (see publish) is
+ * completed with the stored conditions of the phases it has not run yet, so Ready never contradicts
+ * the conditions written beside it.
+ */
+function conditionsFrom(cp: ControlPlane, report: PhaseReport): ControlPlaneStatus['conditions'] {
+  const ran = new Set(report.conditions.map((c) => c.type));
+  const stored = cp.status?.conditions ?? [];
+  const rest = initialConditions(PHASES)
+    .filter((c) => !ran.has(c.type))
+    .map((initial) => stored.find((c) => c.type === initial.type) ?? initial)
+    .map(({ type, status, reason, message }): ConditionInput => ({ type, status: status as ConditionInput['status'], reason, message }));
+  const full: PhaseReport = { ...report, conditions: [...report.conditions, ...rest] };
+  const ready = readyCondition(full, 'Ready', 'the control plane is as the spec says');
+  let conditions = cp.status?.conditions;
+  for (const input of [...full.conditions, ready, ...kstatusConditions(ready, report.stalledBy)]) conditions = setCondition(conditions, input, cp.metadata.generation);
+  return (conditions ?? []).filter((c) => OWNED.includes(c.type));
+}
+
+/** Writes the status so far, when a condition in it differs from what is stored; observedGeneration waits for the end. */
+async function publish(scope: ControlPlaneScope, partial: PhaseReport): Promise<void> {
+  const { cp, deps } = scope;
+  const conditions = conditionsFrom(cp, partial);
+  const stored = cp.status?.conditions ?? [];
+  const same = (conditions ?? []).every((c) => stored.some((o) => o.type === c.type && o.status === c.status && o.reason === c.reason && o.message === c.message));
+  if (same) return;
+  const status: ControlPlaneStatus = { ...scope.status, observedGeneration: cp.status?.observedGeneration, conditions };
+  await applyStatus(deps.client, controlPlaneResource, cp, JSON.parse(JSON.stringify(status)), FIELD_MANAGER);
+}
+
 export async function reconcileControlPlane(deps: ControlPlaneDeps, key: string, ctx: ReconcileContext): Promise<Result | void> {
   let cp = deps.controlPlanes.get(key);
   if (!cp) return;
   if (cp.metadata.deletionTimestamp) return reconcileDelete(newScope(deps, cp, ctx));
   if (!hasFinalizer(cp, FINALIZER)) cp = await addFinalizer(deps.client, controlPlaneResource, cp, FINALIZER);
   const scope = newScope(deps, cp, ctx);
-  const report = cp.spec.paused ? pausedReport() : await runPhases(PHASES, scope, ctx.signal);
+  const report = cp.spec.paused ? pausedReport() : await runPhases(PHASES, scope, ctx.signal, (partial) => publish(scope, partial));
   let retireFailure: unknown;
   // Surplus hosts are out of etcd by now: what else runs there goes, and the hosts go back.
   await settleAll(scope.retiring.map((member) => retireHost(scope, member))).catch((error: unknown) => (retireFailure = error));
   await recordEvents(scope);
-  const ready = readyCondition(report, 'Ready', 'the control plane is as the spec says');
-  const inputs: ConditionInput[] = [...report.conditions, ready, ...kstatusConditions(ready, report.stalledBy)];
-  const generation = cp.metadata.generation;
-  let conditions = cp.status?.conditions;
-  for (const input of inputs) conditions = setCondition(conditions, input, generation);
   const unexpected = report.unexpected ?? retireFailure;
+  const ready = readyCondition(report, 'Ready', 'the control plane is as the spec says');
   const status: ControlPlaneStatus = {
     ...scope.status,
-    observedGeneration: unexpected ? cp.status?.observedGeneration : generation,
-    conditions: (conditions ?? []).filter((c) => OWNED.includes(c.type)),
+    observedGeneration: unexpected ? cp.status?.observedGeneration : cp.metadata.generation,
+    conditions: conditionsFrom(cp, report),
   };
   try {
     await applyStatus(deps.client, controlPlaneResource, cp, JSON.parse(JSON.stringify(status)), FIELD_MANAGER);

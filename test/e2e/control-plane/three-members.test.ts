@@ -67,6 +67,7 @@ describe('ControlPlane with three members on real hosts', () => {
       'ControlPlaneComponentsHealthy',
       'EtcdClusterHealthy',
       'HostsClaimed',
+      'NodesRegistered',
       'Ready',
       'Reconciling',
       'Stalled',

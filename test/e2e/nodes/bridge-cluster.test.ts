@@ -4,7 +4,8 @@
 // `kubectl logs` and `exec` work through kubelets the API server verifies; images come only from
 // the test registry (one through spec.registryMirrors); a second reconcile writes nothing; a
 // kubelet stopped by hand is started again; the pool scales 2 -> 3 -> 1, draining through the
-// Eviction API with a PodDisruptionBudget kept, and the removed hosts are given back clean.
+// Eviction API with a PodDisruptionBudget kept, and the removed hosts are given back clean; a drain
+// the budget holds ends in a condition and goes on once the budget is relaxed.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_VERSIONS } from '../../../src/controllers/node/versions.ts';
 import { workerPoolResource } from '../../../src/controllers/resources.ts';
 import { resourcePath } from '../../../src/runtime/resources.ts';
-import { nudgeControlPlane, waitForControlPlane } from '../../support/control-plane-env.ts';
+import { DRAIN_TIMEOUT_MS, nudgeControlPlane, waitForControlPlane } from '../../support/control-plane-env.ts';
 import {
   createNetworkAddon,
   createTestControlPlane,
@@ -275,6 +276,29 @@ describe('Nodes from a ControlPlane, a WorkerPool and a bridge NetworkAddon on r
     expect(routes.trim().split('\n')).toHaveLength(1);
     expect(routes).toContain(`via ${host('w-1').address}`);
   });
+
+  it('ends a drain a PodDisruptionBudget holds in a condition that names the pod, deleting nothing, and goes on once it is relaxed', async () => {
+    // Two web pods on w-1, at least one must stay: with nowhere else to run, the second never may go.
+    await setReplicas(0);
+    const stalled = await poolWhere(
+      'the drain to time out',
+      (status) => status?.conditions?.find((c) => c.type === 'HostsReleased')?.reason === 'DrainTimedOut',
+      DRAIN_TIMEOUT_MS + 120_000,
+    );
+    const released = stalled!.conditions!.find((c) => c.type === 'HostsReleased')!;
+    expect(released.message).toMatch(/PodDisruptionBudget blocks evicting default\/web-/);
+    expect(released.message).toContain('never force-deletes');
+    expect(stalled!.conditions!.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'DrainTimedOut' });
+    expect((await nodes()).get('w-1')!.spec!.unschedulable).toBe(true);
+    expect((await getMachineHost(world.env.client, world.namespace, 'w-1')).status?.consumerRef).toEqual({ kind: 'WorkerPool', name: POOL });
+    expect((await pods('app=web')).filter(ready).map((p) => p.spec!.nodeName)).toEqual(['w-1']);
+
+    await kubectl('delete', 'pdb', 'web');
+    await nudgeObject(world.env.client, workerPoolResource, world.namespace, POOL);
+    await poolWhere('the pool to give w-1 back', (status) => status?.replicas === 0 && status.conditions?.find((c) => c.type === 'Ready')?.status === 'True', 180_000);
+    expect((await getMachineHost(world.env.client, world.namespace, 'w-1')).status?.consumerRef).toBeUndefined();
+    expect([...(await nodes()).keys()]).toEqual(['cp-1']);
+  });
 });
 
 async function getPodNetworkNodes(): Promise<string[]> {
@@ -283,10 +307,11 @@ async function getPodNetworkNodes(): Promise<string[]> {
 }
 
 /** Waits for the pool's status to satisfy `check`; on timeout, says what the status was. */
-async function poolWhere(what: string, check: (status: WorkerPool['status']) => boolean, timeoutMs: number): Promise<void> {
+async function poolWhere(what: string, check: (status: WorkerPool['status']) => boolean, timeoutMs: number): Promise<WorkerPool['status']> {
   let last: WorkerPool['status'];
   try {
     await waitFor(what, async () => check((last = (await getWorkerPool(world.env.client, world.namespace, POOL)).status)), timeoutMs, 500);
+    return last;
   } catch (error) {
     throw new Error(`${(error as Error).message}; status was ${JSON.stringify(last)}`, { cause: error });
   }

@@ -33,6 +33,22 @@ function phase(condition: string, needs: string[], run: Phase<Scope>['run'] = as
 const scope = (): Scope => ({ ran: [], torn: [] });
 
 describe('the phase runner', () => {
+  it('publishes a publishing phase’s condition as soon as it is True, before the later phases run', async () => {
+    const s = scope();
+    const published: string[][] = [];
+    const publish = async ({ conditions }: { conditions: readonly { type: string; status: string }[] }) => {
+      published.push([...s.ran, '|', ...conditions.map((c) => `${c.type}=${c.status}`)]);
+    };
+    const gate = { ...phase('B', ['A']), publishes: true };
+    await runPhases([phase('A', []), gate, phase('C', ['B'])], s, undefined, publish);
+    expect(published).toEqual([['A', 'B', '|', 'A=True', 'B=True']]);
+    // Not while it is False: nothing waiting on it could start.
+    published.length = 0;
+    const failing = { ...phase('B', ['A'], async () => ({ status: 'False', reason: 'NotYet', message: 'not yet' })), publishes: true };
+    await runPhases([phase('A', []), failing, phase('C', ['B'])], scope(), undefined, publish);
+    expect(published).toEqual([]);
+  });
+
   it('runs the phases in order and rolls them up into Ready', async () => {
     const s = scope();
     const report = await runPhases([phase('A', []), phase('B', ['A']), phase('C', ['B'])], s);
