@@ -34,3 +34,17 @@ export function memberOf(host: MachineHost): Member {
   if (!arch) throw new MemberFactsError(`MachineHost ${name} has no facts.arch yet; wait for it to become Ready`);
   return { host, name, hostname, ip, arch, pki: { name, hostname, ips: [ip] } };
 }
+
+/**
+ * A held host as a member where its facts allow; otherwise a placeholder that only carries the host:
+ * it never became a member, so nothing was installed on it and it is only given back.
+ */
+export function heldMember(host: MachineHost): Member {
+  try {
+    return memberOf(host);
+  } catch (error) {
+    if (!(error instanceof MemberFactsError)) throw error;
+    const name = host.metadata.name!;
+    return { host, name, hostname: host.spec.hostname ?? name, ip: '', arch: '', pki: { name, hostname: name, ips: [] } };
+  }
+}

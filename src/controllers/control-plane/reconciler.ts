@@ -14,7 +14,7 @@ import { initialConditions, readyCondition, runPhases, teardownPhases, type Phas
 import { settleAll } from '../settle.ts';
 import { controlPlaneResource } from '../resources.ts';
 import { ownsHost } from './claim.ts';
-import { memberOf, MemberFactsError, type Member } from './members.ts';
+import { heldMember, type Member } from './members.ts';
 import { CONTROL_PLANE_PHASES } from './phases.ts';
 import type { ControlPlaneDeps, ControlPlaneScope } from './scope.ts';
 
@@ -73,15 +73,7 @@ async function retireHost(scope: ControlPlaneScope, member: Member): Promise<voi
 /** Every host the ControlPlane holds, as members where their facts allow; the others are only given back. */
 function heldMembers(scope: ControlPlaneScope): Member[] {
   const held = scope.deps.hosts.list().filter((h) => h.metadata.namespace === scope.cp.metadata.namespace && ownsHost(scope.cp, h));
-  return held.map((host) => {
-    try {
-      return memberOf(host);
-    } catch (error) {
-      if (!(error instanceof MemberFactsError)) throw error;
-      // Never a member, so nothing was installed on it: a placeholder that only carries the host.
-      return { host, name: host.metadata.name!, hostname: host.metadata.name!, ip: '', arch: '', pki: { name: host.metadata.name!, hostname: host.metadata.name!, ips: [] } };
-    }
-  });
+  return held.map(heldMember);
 }
 
 async function reconcileDelete(scope: ControlPlaneScope): Promise<Result | void> {

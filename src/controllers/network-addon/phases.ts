@@ -70,6 +70,8 @@ const installedPhase: Phase<NetworkAddonScope> = {
     return { status: 'True', reason: 'Installed', message: `bridge network on ${withRange.length} Node${withRange.length === 1 ? '' : 's'}` };
   },
   async teardown(scope) {
+    // An addon that never installed anything (refused, say) must not take down another one's network.
+    if (!scope.addon.status?.nodes?.length) return;
     const cp = scope.deps.controlPlanes.get(`${scope.addon.metadata.namespace}/${scope.addon.spec.controlPlaneRef.name}`);
     if (cp) await settleAll(nodeHosts(scope.deps, cp).map((host) => scope.onHost(host, removeBridge)));
   },

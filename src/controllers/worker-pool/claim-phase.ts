@@ -3,7 +3,7 @@
 // three are worth running while the third host is missing, and the condition says what is missing.
 import type { MachineHost } from '../../api/index.ts';
 import { findCondition } from '../../runtime/conditions.ts';
-import { memberOf, MemberFactsError } from '../control-plane/members.ts';
+import { heldMember, memberOf, MemberFactsError } from '../control-plane/members.ts';
 import { claimFor, holds, type Consumer } from '../host-claims.ts';
 import { matchesSelector } from '../label-selector.ts';
 import type { Phase } from '../phases.ts';
@@ -52,7 +52,7 @@ export const claimPhase: Phase<WorkerPoolScope> = {
     const all = [...held, ...claimed].sort(byName);
     const keep = Number.isFinite(wanted) ? all.slice(0, wanted) : all;
     scope.members = keep.filter(qualifies).map(memberOf);
-    scope.surplus = all.slice(keep.length).reverse().map((h) => (qualifies(h) ? memberOf(h) : placeholder(h)));
+    scope.surplus = all.slice(keep.length).reverse().map(heldMember);
     scope.status.replicas = all.length;
     const names = scope.members.map((m) => m.name).join(', ') || 'none';
     const leaving = scope.surplus.length > 0 ? `; draining and giving back ${scope.surplus.map((m) => m.name).join(', ')}` : '';
@@ -67,9 +67,3 @@ export const claimPhase: Phase<WorkerPoolScope> = {
     return { status: 'True', reason: 'HostsClaimed', message: `claimed ${names}${leaving}` };
   },
 };
-
-/** A held host whose facts never made it a member: nothing was installed, it is only given back. */
-function placeholder(host: MachineHost) {
-  const name = host.metadata.name!;
-  return { host, name, hostname: host.spec.hostname ?? name, ip: '', arch: '', pki: { name, hostname: name, ips: [] } };
-}

@@ -4,7 +4,7 @@ import type { WorkerPool } from '../../api/index.ts';
 import type { ReconcileContext, Result } from '../../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizers.ts';
 import { clusterContext, ControlPlaneNotAvailableError, type ClusterContext } from '../cluster-context.ts';
-import { memberOf, MemberFactsError } from '../control-plane/members.ts';
+import { heldMember } from '../control-plane/members.ts';
 import { holds } from '../host-claims.ts';
 import { target } from '../machine-host/reconciler.ts';
 import { finishReconcile } from '../phase-status.ts';
@@ -60,15 +60,7 @@ async function reconcileDelete(scope: WorkerPoolScope): Promise<Result | void> {
     if (!(error instanceof ControlPlaneNotAvailableError)) throw error;
   }
   const held = deps.hosts.list().filter((h) => h.metadata.namespace === wp.metadata.namespace && holds(poolConsumer(scope), h));
-  const members = held.map((host) => {
-    try {
-      return memberOf(host);
-    } catch (error) {
-      if (!(error instanceof MemberFactsError)) throw error;
-      const name = host.metadata.name!;
-      return { host, name, hostname: name, ip: '', arch: '', pki: { name, hostname: name, ips: [] } };
-    }
-  });
+  const members = held.map(heldMember);
   try {
     await settleAll(members.map((m) => retireWorker(scope, m, cluster)));
   } finally {

@@ -1,9 +1,10 @@
 // One control-plane host and workers with the `bridge` network: a containerd archive with a wrong
-// checksum installs nothing; then every host becomes a Ready Node with its labels, taints and pod
+// checksum installs nothing; a pool without its ControlPlane waits and a pod range that disagrees is
+// refused; then every host becomes a Ready Node with its labels, taints and pod
 // range; pods on every Node reach each other by IP, through a ClusterIP and a NodePort Service;
 // `kubectl logs` and `exec` work through kubelets the API server verifies; images come only from
 // the test registry (one through spec.registryMirrors); a second reconcile writes nothing; a
-// kubelet stopped by hand is started again; the pool scales 2 -> 3 -> 1, draining through the
+// kubelet stopped by hand is started again; a containerd configuration edited by hand is put back; the pool scales 2 -> 3 -> 1, draining through the
 // Eviction API with a PodDisruptionBudget kept, and the removed hosts are given back clean; a drain
 // the budget holds ends in a condition and goes on once the budget is relaxed.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { WorkerPool } from '../../../src/api/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_VERSIONS } from '../../../src/controllers/node/versions.ts';
-import { workerPoolResource } from '../../../src/controllers/resources.ts';
+import { networkAddonResource, workerPoolResource } from '../../../src/controllers/resources.ts';
 import { resourcePath } from '../../../src/runtime/resources.ts';
 import { DRAIN_TIMEOUT_MS, nudgeControlPlane, waitForControlPlane } from '../../support/control-plane-env.ts';
 import {
@@ -100,6 +101,24 @@ describe('Nodes from a ControlPlane, a WorkerPool and a bridge NetworkAddon on r
     } finally {
       writeFileSync(sums, good);
     }
+  });
+
+  it('keeps a pool whose ControlPlane does not exist waiting, and refuses a pod range that disagrees with the ControlPlane’s', async () => {
+    await createWorkerPool(world.env.client, world.namespace, 'orphans', { controlPlaneRef: { name: 'nowhere' }, hostSelector: { matchLabels: { role: 'none' } } });
+    const orphans = await waitForWorkerPool(world.env.client, world.namespace, 'orphans', 'ControlPlaneAvailable', 'False', 'WaitingForControlPlane', 60_000);
+    expect(orphans.status!.conditions!.find((c) => c.type === 'ControlPlaneAvailable')!.message).toContain('ControlPlane cl-');
+    expect(orphans.status!.conditions!.find((c) => c.type === 'ControlPlaneAvailable')!.message).toContain('/nowhere does not exist');
+    expect(orphans.status!.conditions!.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'False' });
+    await world.env.client.delete(resourcePath(workerPoolResource, world.namespace, 'orphans'));
+
+    await createNetworkAddon(world.env.client, world.namespace, 'wrong', { controlPlaneRef: { name: CP }, podCIDR: '10.99.0.0/16' });
+    const wrong = await waitForNetworkAddon(world.env.client, world.namespace, 'wrong', 'ControlPlaneAvailable', 'False', 'PodCIDRMismatch', 60_000);
+    const message = wrong.status!.conditions!.find((c) => c.type === 'ControlPlaneAvailable')!.message;
+    expect(message).toContain('10.99.0.0/16');
+    expect(message).toContain('10.244.0.0/16');
+    expect(wrong.status!.conditions!.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'PodCIDRMismatch' });
+    expect(wrong.status!.conditions!.find((c) => c.type === 'Installed')).toMatchObject({ status: 'False', reason: 'WaitingForControlPlaneAvailable' });
+    await world.env.client.delete(resourcePath(networkAddonResource, world.namespace, 'wrong'));
   });
 
   it('makes every host a Ready Node with its role’s labels, taints and its own pod range', async () => {
@@ -205,6 +224,18 @@ describe('Nodes from a ControlPlane, a WorkerPool and a bridge NetworkAddon on r
     await nudgeObject(world.env.client, workerPoolResource, world.namespace, POOL);
     await waitFor('kubelet started again', async () => (await host('w-2').run('systemctl is-active kubelet')).stdout.trim() === 'active', 60_000, 200);
     await waitFor('an Event saying so', async () => (await eventsFor(world.env.client, world.namespace, POOL)).some((e) => e.note === 'w-2: started kubelet'), 60_000, 200);
+  });
+
+  it('puts back a containerd configuration edited by hand, and restarts containerd to read it', async () => {
+    const w1 = host('w-1');
+    const pid = await sh(w1, 'systemctl show -p MainPID --value containerd');
+    const config = await sh(w1, 'cat /etc/containerd/config.toml');
+    await sh(w1, "sed -i 's/SystemdCgroup = true/SystemdCgroup = false/' /etc/containerd/config.toml");
+    await nudgeObject(world.env.client, workerPoolResource, world.namespace, POOL);
+    await waitFor('the configuration put back', async () => (await sh(w1, 'cat /etc/containerd/config.toml')) === config, 60_000, 200);
+    await waitFor('containerd restarted', async () => (await sh(w1, 'systemctl show -p MainPID --value containerd')) !== pid, 60_000, 200);
+    await waitFor('an Event saying so', async () => (await eventsFor(world.env.client, world.namespace, POOL)).some((e) => e.note === 'w-1: restarted containerd for changed settings'), 60_000, 200);
+    await waitForWorkerPool(world.env.client, world.namespace, POOL, 'Ready', 'True');
   });
 
   it('scales 2 -> 3 -> 1: the new Node joins, the removed ones are drained with the budget kept, and their hosts go back clean', { timeout: 900_000 }, async () => {
