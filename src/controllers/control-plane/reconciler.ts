@@ -2,6 +2,7 @@
 // status written once at the end whatever happened. Hosts that leave (scale-down or deletion) have
 // the phases torn down on them in reverse order before they are given back.
 import type { ControlPlane, ControlPlaneStatus } from '../../api/index.ts';
+import { hostWork, recordEvents } from '../host-work.ts';
 import { HostError } from '../../host/index.ts';
 import { setCondition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { ReconcileContext, Result } from '../../runtime/controller.ts';
@@ -9,7 +10,6 @@ import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/final
 import { kstatusConditions } from '../../runtime/kstatus.ts';
 import { applyStatus } from '../../runtime/status.ts';
 import { errorMessage } from '../../errors.ts';
-import { target } from '../machine-host/reconciler.ts';
 import { initialConditions, readyCondition, runPhases, teardownPhases, type PhaseReport } from '../phases.ts';
 import { settleAll } from '../settle.ts';
 import { controlPlaneResource } from '../resources.ts';
@@ -34,14 +34,8 @@ function newScope(deps: ControlPlaneDeps, cp: ControlPlane, ctx: ReconcileContex
     cp,
     log: ctx.log,
     signal: ctx.signal,
-    onHost: (member, work) =>
-      deps.pool.withHost(target(deps, member.host), work, {
-        observer: (change) => scope.changes.push({ ...change, member: member.name }),
-        signal: ctx.signal,
-      }),
+    ...hostWork(deps, ctx.signal),
     status: previous,
-    changes: [],
-    notices: [],
     members: [],
     surplus: [],
     retiring: [],
@@ -80,19 +74,8 @@ async function reconcileDelete(scope: ControlPlaneScope): Promise<Result | void>
   const { cp, deps } = scope;
   if (!hasFinalizer(cp, FINALIZER)) return;
   await settleAll(heldMembers(scope).map((member) => retireHost(scope, member)));
-  await recordEvents(scope);
+  await recordEvents(scope.deps.events, scope.cp, controlPlaneResource, scope);
   await removeFinalizer(deps.client, controlPlaneResource, cp, FINALIZER);
-}
-
-async function recordEvents(scope: ControlPlaneScope): Promise<void> {
-  const { cp, deps } = scope;
-  for (const notice of scope.notices) {
-    await deps.events.record(cp, controlPlaneResource, notice.type, notice.reason, 'Converge', notice.message);
-  }
-  for (const change of scope.changes) {
-    const type = change.exitCode === 0 ? 'Normal' : 'Warning';
-    await deps.events.record(cp, controlPlaneResource, type, 'HostChanged', 'Converge', `${change.member}: ${change.description}`);
-  }
 }
 
 function pausedReport(): PhaseReport {
@@ -147,7 +130,7 @@ export async function reconcileControlPlane(deps: ControlPlaneDeps, key: string,
   let retireFailure: unknown;
   // Surplus hosts are out of etcd by now: what else runs there goes, and the hosts go back.
   await settleAll(scope.retiring.map((member) => retireHost(scope, member))).catch((error: unknown) => (retireFailure = error));
-  await recordEvents(scope);
+  await recordEvents(scope.deps.events, scope.cp, controlPlaneResource, scope);
   const unexpected = report.unexpected ?? retireFailure;
   const ready = readyCondition(report, 'Ready', 'the control plane is as the spec says');
   const status: ControlPlaneStatus = {

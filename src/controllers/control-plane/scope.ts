@@ -10,7 +10,9 @@ import type { EventRecorder } from '../../runtime/events.ts';
 import type { Informer } from '../../runtime/informer.ts';
 import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { ClusterMaterial } from './cluster-secrets.ts';
-import type { OnHost } from './etcd/membership.ts';
+import type { Notice, OnHost } from '../host-work.ts';
+
+export type { Notice };
 import type { Member } from './members.ts';
 
 export interface ControlPlaneDeps {
@@ -32,12 +34,6 @@ export interface Endpoint {
   port: number;
 }
 
-/** Something a phase did that deserves an Event on the ControlPlane. */
-export interface Notice {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-}
 
 export interface ControlPlaneScope {
   deps: ControlPlaneDeps;

@@ -1,9 +1,9 @@
 // The NetworkAddon reconcile: the phase list, status written once at the end; on deletion the pod
 // network is taken off every host of the cluster.
 import type { NetworkAddon } from '../../api/index.ts';
+import { hostWork, recordEvents } from '../host-work.ts';
 import type { ReconcileContext, Result } from '../../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizers.ts';
-import { target } from '../machine-host/reconciler.ts';
 import { finishReconcile } from '../phase-status.ts';
 import { runPhases, teardownPhases } from '../phases.ts';
 import { networkAddonResource } from '../resources.ts';
@@ -21,24 +21,10 @@ function newScope(deps: NetworkAddonDeps, addon: NetworkAddon, ctx: ReconcileCon
     addon,
     log: ctx.log,
     signal: ctx.signal,
-    onHost: (member, work) =>
-      deps.pool.withHost(target(deps, member.host), work, {
-        observer: (change) => scope.changes.push({ ...change, member: member.name }),
-        signal: ctx.signal,
-      }),
+    ...hostWork(deps, ctx.signal),
     status: previous,
-    changes: [],
-    notices: [],
   };
   return scope;
-}
-
-async function recordEvents(scope: NetworkAddonScope): Promise<void> {
-  const { addon, deps } = scope;
-  for (const n of scope.notices) await deps.events.record(addon, networkAddonResource, n.type, n.reason, 'Converge', n.message);
-  for (const c of scope.changes) {
-    await deps.events.record(addon, networkAddonResource, c.exitCode === 0 ? 'Normal' : 'Warning', 'HostChanged', 'Converge', `${c.member}: ${c.description}`);
-  }
 }
 
 export async function reconcileNetworkAddon(deps: NetworkAddonDeps, key: string, ctx: ReconcileContext): Promise<Result | void> {
@@ -48,14 +34,14 @@ export async function reconcileNetworkAddon(deps: NetworkAddonDeps, key: string,
     if (!hasFinalizer(addon, FINALIZER)) return;
     const scope = newScope(deps, addon, ctx);
     await teardownPhases(PHASES, scope, { signal: ctx.signal });
-    await recordEvents(scope);
+    await recordEvents(scope.deps.events, scope.addon, networkAddonResource, scope);
     await removeFinalizer(deps.client, networkAddonResource, addon, FINALIZER);
     return;
   }
   if (!hasFinalizer(addon, FINALIZER)) addon = await addFinalizer(deps.client, networkAddonResource, addon, FINALIZER);
   const scope = newScope(deps, addon, ctx);
   const report = await runPhases(PHASES, scope, ctx.signal);
-  await recordEvents(scope);
+  await recordEvents(scope.deps.events, scope.addon, networkAddonResource, scope);
   return finishReconcile({
     client: deps.client,
     resource: networkAddonResource,

@@ -1,12 +1,12 @@
 // The WorkerPool reconcile: the phase list, status written once at the end. On deletion every host
 // is drained and given back (without a drain when the cluster itself is gone).
 import type { WorkerPool } from '../../api/index.ts';
+import { hostWork, recordEvents } from '../host-work.ts';
 import type { ReconcileContext, Result } from '../../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizers.ts';
 import { clusterContext, ControlPlaneNotAvailableError, type ClusterContext } from '../cluster-context.ts';
 import { heldMember } from '../control-plane/members.ts';
 import { holds } from '../host-claims.ts';
-import { target } from '../machine-host/reconciler.ts';
 import { finishReconcile } from '../phase-status.ts';
 import { initialConditions, runPhases, type PhaseReport } from '../phases.ts';
 import { workerPoolResource } from '../resources.ts';
@@ -27,26 +27,12 @@ function newScope(deps: WorkerPoolDeps, wp: WorkerPool, ctx: ReconcileContext): 
     wp,
     log: ctx.log,
     signal: ctx.signal,
-    onHost: (member, work) =>
-      deps.pool.withHost(target(deps, member.host), work, {
-        observer: (change) => scope.changes.push({ ...change, member: member.name }),
-        signal: ctx.signal,
-      }),
+    ...hostWork(deps, ctx.signal),
     status: previous,
-    changes: [],
-    notices: [],
     members: [],
     surplus: [],
   };
   return scope;
-}
-
-async function recordEvents(scope: WorkerPoolScope): Promise<void> {
-  const { wp, deps } = scope;
-  for (const notice of scope.notices) await deps.events.record(wp, workerPoolResource, notice.type, notice.reason, 'Converge', notice.message);
-  for (const change of scope.changes) {
-    await deps.events.record(wp, workerPoolResource, change.exitCode === 0 ? 'Normal' : 'Warning', 'HostChanged', 'Converge', `${change.member}: ${change.description}`);
-  }
 }
 
 async function reconcileDelete(scope: WorkerPoolScope): Promise<Result | void> {
@@ -64,7 +50,7 @@ async function reconcileDelete(scope: WorkerPoolScope): Promise<Result | void> {
   try {
     await settleAll(members.map((m) => retireWorker(scope, m, cluster)));
   } finally {
-    await recordEvents(scope);
+    await recordEvents(scope.deps.events, scope.wp, workerPoolResource, scope);
   }
   await removeFinalizer(deps.client, workerPoolResource, wp, FINALIZER);
 }
@@ -81,7 +67,7 @@ export async function reconcileWorkerPool(deps: WorkerPoolDeps, key: string, ctx
   if (!hasFinalizer(wp, FINALIZER)) wp = await addFinalizer(deps.client, workerPoolResource, wp, FINALIZER);
   const scope = newScope(deps, wp, ctx);
   const report = wp.spec.paused ? pausedReport() : await runPhases(PHASES, scope, ctx.signal);
-  await recordEvents(scope);
+  await recordEvents(scope.deps.events, scope.wp, workerPoolResource, scope);
   return finishReconcile({
     client: deps.client,
     resource: workerPoolResource,

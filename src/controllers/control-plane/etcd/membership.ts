@@ -7,7 +7,8 @@
 // members (or the recorded one) report; a member that lost its data is removed and joins afresh as a
 // learner instead of bootstrapping alone; a member is removed only while the rest keep a quorum.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CommandFailedError, type HostSession } from '../../../host/index.ts';
+import { CommandFailedError } from '../../../host/index.ts';
+import type { OnHost } from '../../host-work.ts';
 import { peerURL } from './unit.ts';
 import { startNewMember, startStoppedMember, stopMember, type EtcdHostState } from './host.ts';
 import {
@@ -27,7 +28,7 @@ import { checkEtcdHealth } from './health.ts';
 import type { Member } from '../members.ts';
 import { KubesmithError } from '../../../errors.ts';
 
-export type OnHost = <T>(member: Member, work: (session: HostSession) => Promise<T>) => Promise<T>;
+export type { OnHost };
 
 /** The cluster cannot be worked on as things are: a person has to look. */
 export class EtcdMembershipError extends KubesmithError {
