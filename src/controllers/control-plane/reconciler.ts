@@ -109,13 +109,20 @@ function conditionsFrom(cp: ControlPlane, report: PhaseReport): ControlPlaneStat
   return (conditions ?? []).filter((c) => OWNED.includes(c.type));
 }
 
-/** Writes the status so far, when a condition in it differs from what is stored; observedGeneration waits for the end. */
+/**
+ * Writes the status so far, when a condition in it differs from what is stored; observedGeneration
+ * waits for the end. The Events of the work so far go first, so that whoever sees the status finds
+ * what led to it, as after a whole reconcile.
+ */
 async function publish(scope: ControlPlaneScope, partial: PhaseReport): Promise<void> {
   const { cp, deps } = scope;
   const conditions = conditionsFrom(cp, partial);
   const stored = cp.status?.conditions ?? [];
   const same = (conditions ?? []).every((c) => stored.some((o) => o.type === c.type && o.status === c.status && o.reason === c.reason && o.message === c.message));
   if (same) return;
+  await recordEvents(deps.events, cp, controlPlaneResource, scope);
+  scope.changes.length = 0;
+  scope.notices.length = 0;
   const status: ControlPlaneStatus = { ...scope.status, observedGeneration: cp.status?.observedGeneration, conditions };
   await applyStatus(deps.client, controlPlaneResource, cp, JSON.parse(JSON.stringify(status)), FIELD_MANAGER);
 }
