@@ -8,16 +8,13 @@ import type { SshPool } from '../host/index.ts';
 import { findCondition } from '../runtime/conditions.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { KubeClient } from '../runtime/kube-client.ts';
-import { WorkloadApi } from '../workload/api.ts';
-import { sendOverTunnel } from '../workload/tunnel-request.ts';
 import { parseEndpoint } from './control-plane/claim-phase.ts';
 import { ownsHost } from './control-plane/claim.ts';
-import { operatorIdentity } from './control-plane/cluster-access.ts';
+import type { WorkloadApi } from '../workload/api.ts';
+import { clusterApi } from './control-plane/cluster-access.ts';
 import { ensureClusterMaterial, type ClusterMaterial } from './control-plane/cluster-secrets.ts';
 import { memberOf, type Member } from './control-plane/members.ts';
 import type { Endpoint } from './control-plane/scope.ts';
-import { target } from './machine-host/reconciler.ts';
-import { throwIfAborted } from './phases.ts';
 
 export interface ClusterDeps {
   client: KubeClient;
@@ -55,20 +52,6 @@ export async function clusterContext(deps: ClusterDeps, namespace: string, name:
     .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))
     .map(memberOf);
   const material = await ensureClusterMaterial(deps.client, cp);
-  const identity = operatorIdentity(cp, material, endpoint);
-  const verify = { caPem: material.authorities.get('ca')!.certPem, serverName: endpoint.host };
-  const api = new WorkloadApi(async (request) => {
-    let lastError: unknown = new ControlPlaneNotAvailableError(`ControlPlane ${name} holds no host to reach its API through`);
-    for (const member of members) {
-      throwIfAborted(signal);
-      try {
-        const stream = await deps.pool.openTunnel(target(deps, member.host), endpoint.host, endpoint.port);
-        return await sendOverTunnel(stream, { ...request, verify, identity: await identity });
-      } catch (error) {
-        lastError = error;
-      }
-    }
-    throw lastError;
-  });
+  const api = clusterApi(deps, { cp, material, endpoint, members }, signal);
   return { cp, material, endpoint, controlPlaneMembers: members, api };
 }

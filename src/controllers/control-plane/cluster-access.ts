@@ -3,8 +3,9 @@
 // own identity is a system:masters client certificate made in memory from the CA and never written
 // anywhere, as kubeadm uses super-admin.conf for the one binding that makes admin.conf work.
 import { issueCertificate, kubeadmCertificateSet } from '../../pki/index.ts';
-import { sendOverTunnel, type ClientIdentity, type TunnelRequest, type TunnelResponse } from '../../workload/tunnel-request.ts';
-import { target } from '../machine-host/reconciler.ts';
+import type { SshPool } from '../../host/index.ts';
+import { ClusterApiError, sendOverTunnel, type ClientIdentity, type TunnelRequest, type TunnelResponse } from '../../workload/tunnel-request.ts';
+import { target, type TargetDeps } from '../machine-host/reconciler.ts';
 import { throwIfAborted } from '../phases.ts';
 import type { ControlPlane } from '../../api/index.ts';
 import { WorkloadApi } from '../../workload/api.ts';
@@ -31,22 +32,35 @@ export function operatorIdentity(cp: ControlPlane, material: ClusterMaterial, en
   return identity;
 }
 
-/** The operator's client for the cluster API at its endpoint, tunnelled through the members in turn. */
-export function workloadApiOf(scope: ControlPlaneScope): WorkloadApi {
-  const { endpoint } = scope;
-  const verify = { caPem: clusterCA(scope), serverName: endpoint.host };
-  const identity = operatorIdentity(scope.cp, scope.material!, endpoint);
+/**
+ * The operator's client for the cluster API at its endpoint, tunnelled through the members in turn
+ * (the first that opens the tunnel answers), verified against the cluster CA.
+ */
+export function clusterApi(
+  deps: TargetDeps & { pool: SshPool },
+  cluster: { cp: ControlPlane; material: ClusterMaterial; endpoint: Endpoint; members: readonly Member[] },
+  signal: AbortSignal,
+): WorkloadApi {
+  const { cp, material, endpoint, members } = cluster;
+  const verify = { caPem: material.authorities.get('ca')!.certPem, serverName: endpoint.host };
+  const identity = operatorIdentity(cp, material, endpoint);
   return new WorkloadApi(async (request) => {
-    let lastError: unknown;
-    for (const member of scope.members) {
+    let lastError: unknown = new ClusterApiError(`ControlPlane ${cp.metadata.name} holds no host to reach its API through`);
+    for (const member of members) {
+      throwIfAborted(signal);
       try {
-        return await requestThrough(scope, member, endpoint.host, endpoint.port, { ...request, verify, identity: await identity });
+        const stream = await deps.pool.openTunnel(target(deps, member.host), endpoint.host, endpoint.port);
+        return await sendOverTunnel(stream, { ...request, verify, identity: await identity });
       } catch (error) {
         lastError = error;
       }
     }
     throw lastError;
   });
+}
+
+export function workloadApiOf(scope: ControlPlaneScope): WorkloadApi {
+  return clusterApi(scope.deps, { ...scope, material: scope.material! }, scope.signal);
 }
 
 /** One HTTPS request from `member` to `address:port`, through the SSH tunnel. */
