@@ -26,6 +26,16 @@ export const networkAddonSpec = z
   .meta({
     'x-kubernetes-validations': [
       { rule: "!has(self.flannel) || self.provider == 'flannel'", message: 'flannel options need provider: flannel' },
+      {
+        rule: 'self.provider == oldSelf.provider',
+        message:
+          'provider cannot change on a running cluster: delete this NetworkAddon (its network is taken off every host), wait until it is gone, then create one with the new provider',
+      },
+      {
+        rule: "(has(self.flannel) ? self.flannel.backend : 'vxlan') == (has(oldSelf.flannel) ? oldSelf.flannel.backend : 'vxlan')",
+        message:
+          'flannel.backend cannot change on a running cluster: delete this NetworkAddon (its network is taken off every host), wait until it is gone, then create one with the new backend',
+      },
     ],
   })
   .describe('The pod network of one cluster.');

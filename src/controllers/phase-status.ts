@@ -10,7 +10,7 @@ import { kstatusConditions } from '../runtime/kstatus.ts';
 import type { KubeClient } from '../runtime/kube-client.ts';
 import type { Resource } from '../runtime/resources.ts';
 import { applyStatus } from '../runtime/status.ts';
-import { readyCondition, type PhaseReport } from './phases.ts';
+import { nextReconcileMs, readyCondition, type PhaseReport, type RequeueTiming } from './phases.ts';
 
 type WithStatus = KubernetesObject & { status?: { conditions?: Condition[]; observedGeneration?: number } };
 
@@ -25,7 +25,7 @@ export interface PhaseStatusInput<T extends WithStatus> {
   fieldManager: string;
   readyMessage: string;
   paused: boolean;
-  timing: { recheckIntervalMs: number; retryMs: number };
+  timing: RequeueTiming;
 }
 
 export async function finishReconcile<T extends WithStatus>(input: PhaseStatusInput<T>): Promise<Result> {
@@ -47,7 +47,5 @@ export async function finishReconcile<T extends WithStatus>(input: PhaseStatusIn
   }
   if (report.unexpected) throw report.unexpected;
   if (input.paused) return {};
-  const { recheckIntervalMs, retryMs } = input.timing;
-  if (report.stalledBy) return { requeueAfterMs: Math.max(retryMs, 60_000) };
-  return { requeueAfterMs: Math.min(ready.status === 'True' ? recheckIntervalMs : retryMs, report.requeueAfterMs ?? Infinity) };
+  return { requeueAfterMs: nextReconcileMs(report, ready, input.timing) };
 }

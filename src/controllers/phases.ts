@@ -41,6 +41,11 @@ export interface PhaseReport {
   conditions: ConditionInput[];
   /** The soonest requeue any phase asked for. */
   requeueAfterMs?: number;
+  /**
+   * A phase failed or waits without saying when to look again: try again after the controller's
+   * retry interval. Without it, a phase that is not True waits for a watch or for its own requeue.
+   */
+  retry?: boolean;
   /** The first phase that needs a person, if any. */
   stalledBy?: StalledBy;
   /** An error that is not a KubesmithError: a bug, rethrown after the status is written. */
@@ -107,11 +112,13 @@ export async function runPhases<S>(phases: readonly Phase<S>[], scope: S, signal
         const outcome = await phase.run(scope);
         input = { type: phase.condition, status: outcome.status, reason: outcome.reason, message: outcome.message };
         requeue(outcome.requeueAfterMs);
+        if (outcome.status !== 'True' && outcome.requeueAfterMs === undefined && !outcome.needsPerson) report.retry = true;
         if (outcome.needsPerson) report.stalledBy ??= { reason: outcome.reason, message: `${phase.condition}: ${outcome.message}` };
       } catch (error) {
         const failure = failed(phase.condition, error);
         input = failure.input;
         if (failure.needsPerson) report.stalledBy ??= { reason: input.reason, message: `${phase.condition}: ${input.message}` };
+        else report.retry = true;
         if (!(error instanceof KubesmithError)) report.unexpected = error;
       }
     }
@@ -120,6 +127,21 @@ export async function runPhases<S>(phases: readonly Phase<S>[], scope: S, signal
     if (phase.publishes && input.status === 'True' && publish) await publish({ ...report, conditions: [...report.conditions] });
   }
   return report;
+}
+
+export interface RequeueTiming {
+  /** How often a converged object is checked again. */
+  recheckIntervalMs: number;
+  /** How soon a failing one is tried again. */
+  retryMs: number;
+}
+
+/** When to reconcile again after this report, whose roll-up is `ready`. */
+export function nextReconcileMs(report: PhaseReport, ready: ConditionInput, timing: RequeueTiming): number {
+  if (report.stalledBy) return Math.max(timing.retryMs, 60_000);
+  const asked = report.requeueAfterMs ?? Infinity;
+  if (ready.status === 'True' || !report.retry) return Math.min(timing.recheckIntervalMs, asked);
+  return Math.min(timing.retryMs, asked);
 }
 
 /** The roll-up of every phase's condition: the first False decides, then the first Unknown. */

@@ -102,6 +102,22 @@ describe('admission of bad input', () => {
     const changed = { ...created, spec: { ...(created as Obj).spec, clusterNetwork: { podCIDR: '10.200.0.0/16' } } };
     await expect(client.replace(changed)).rejects.toThrow(/clusterNetwork cannot change once the cluster exists/);
   });
+
+  it('refuses to switch the provider or the flannel backend of a NetworkAddon, saying how to', async () => {
+    const client = KubernetesObjectApi.makeApiClient(kc);
+    const bridge = (await client.create(networkAddon())) as Obj;
+    await expect(client.replace({ ...bridge, spec: { ...bridge.spec, provider: 'flannel' } })).rejects.toThrow(
+      /provider cannot change on a running cluster: delete this NetworkAddon .* then create one with the new provider/,
+    );
+    const flannel = (await client.create(networkAddon({ provider: 'flannel' }))) as Obj;
+    expect(flannel.spec.flannel).toBeUndefined();
+    await expect(client.replace({ ...flannel, spec: { ...flannel.spec, flannel: { backend: 'host-gw' } } })).rejects.toThrow(
+      /flannel.backend cannot change on a running cluster/,
+    );
+    // Spelling out the default is no change.
+    const same = (await client.replace({ ...flannel, spec: { ...flannel.spec, flannel: { backend: 'vxlan' } } })) as Obj;
+    expect(same.spec.flannel).toEqual({ backend: 'vxlan' });
+  });
 });
 
 describe('version changes', () => {

@@ -1,5 +1,6 @@
 // A whole cluster's test world: control-plane and worker hosts as Ready MachineHosts, every
-// controller in this process, the artifact mirror, and the image registry on the hosts' network.
+// controller in this process, the artifact mirror, and on the hosts' network the image registry and
+// the hosts' upstream DNS server.
 import type { ControlPlane, NetworkAddon, WorkerPool } from '../../src/api/index.ts';
 import { API_VERSION } from '../../src/api/index.ts';
 import { machineHostResource, networkAddonResource, workerPoolResource } from '../../src/controllers/resources.ts';
@@ -8,6 +9,7 @@ import { resourcePath } from '../../src/runtime/resources.ts';
 import { createControlPlane, startControlPlaneEnv, type ControlPlaneEnv } from './control-plane-env.ts';
 import { gatewayOf, startHosts, type TestHost, type TestHosts } from './hosts.ts';
 import { startImageRegistry, type ImageRegistry } from './image-registry.ts';
+import { startUpstreamDns, type UpstreamDns } from './upstream-dns.ts';
 import { createKeySecret, createMachineHost, waitForCondition } from './machine-host-env.ts';
 import { createNamespace, deleteNamespace, testKubeConfig } from './kube.ts';
 import { waitForObjectCondition } from './object-conditions.ts';
@@ -17,10 +19,15 @@ export interface ClusterWorld {
   test: TestHosts;
   env: ControlPlaneEnv;
   registry: ImageRegistry;
+  /** The hosts' resolver; it knows OUTSIDE_NAME. */
+  dns: UpstreamDns;
   /** MachineHost name to test host: `cp-1`…, `w-1`…. */
   hosts: Map<string, TestHost>;
   stop(): Promise<void>;
 }
+
+/** A name outside every cluster that the hosts' upstream resolver knows (TEST-NET-1: never reached). */
+export const OUTSIDE_NAME = { name: 'outside.kubesmith.test', address: '192.0.2.53' };
 
 async function labelHost(client: KubeClient, namespace: string, name: string, role: string): Promise<void> {
   await client.patch(resourcePath(machineHostResource, namespace, name), { metadata: { labels: { role } } }, 'application/merge-patch+json');
@@ -31,7 +38,8 @@ export async function readyClusterHosts(prefix: string, controlPlanes: number, w
   const kc = testKubeConfig();
   const namespace = await createNamespace(kc, `cl-${prefix}`);
   const [test, env] = await Promise.all([startHosts(controlPlanes + workers, { prefix }), startControlPlaneEnv(kc, namespace)]);
-  const registry = await startImageRegistry(await gatewayOf(test.network));
+  const gateway = await gatewayOf(test.network);
+  const [registry, dns] = await Promise.all([startImageRegistry(gateway), startUpstreamDns(gateway, { [OUTSIDE_NAME.name]: OUTSIDE_NAME.address })]);
   await createKeySecret(env.client, namespace, 'ssh-key', test.keyPair.privateKey);
   const names = test.hosts.map((_, i) => (i < controlPlanes ? `cp-${i + 1}` : `w-${i - controlPlanes + 1}`));
   await Promise.all(
@@ -46,10 +54,12 @@ export async function readyClusterHosts(prefix: string, controlPlanes: number, w
     test,
     env,
     registry,
+    dns,
     hosts: new Map(names.map((n, i) => [n, test.hosts[i]!])),
     stop: async () => {
       await env.stop();
       await registry.stop();
+      await dns.stop();
       await test.stop();
       await deleteNamespace(kc, namespace);
     },

@@ -149,8 +149,13 @@ async function startHost(
     const r = await container.exec(['sh', '-c', command]);
     return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
   };
+  // The network's gateway as the resolver, as a LAN router is on a real machine: Docker's embedded
+  // one at 127.0.0.11 is a loopback address, which the kubelet would hand to pods, and CoreDNS would
+  // find itself there (the seeds' CoreDNS loop). test/support/upstream-dns.ts answers on it.
+  const resolver = address.replace(/\.\d+$/, '.1');
   const setup = await run(
-    `install -d -m 0700 /root/.ssh && printf '%s\\n' '${keyPair.publicKey}' > /root/.ssh/authorized_keys && ` +
+    `printf 'nameserver ${resolver}\\n' > /etc/resolv.conf && ` +
+      `install -d -m 0700 /root/.ssh && printf '%s\\n' '${keyPair.publicKey}' > /root/.ssh/authorized_keys && ` +
       'chmod 0600 /root/.ssh/authorized_keys && cat /etc/ssh/ssh_host_ed25519_key.pub',
   );
   if (setup.exitCode !== 0) throw new Error(`setting up ${name} failed: ${setup.stderr}`);

@@ -1,12 +1,14 @@
 // netcheck is the test workload image's program (hack/build-images.sh): `netcheck serve` answers
-// every HTTP request on :8080 with its hostname (the pod's name), and `netcheck get URL` prints
-// what a URL answers, so tests can check pod-to-pod and service traffic from inside a pod.
+// every HTTP request on :8080 with its hostname (the pod's name), `netcheck get URL` prints what a
+// URL answers and `netcheck resolve NAME` the addresses the pod's resolver gives for a name, so
+// tests can check pod-to-pod and service traffic and cluster DNS from inside a pod.
 package main
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -31,8 +33,13 @@ func main() {
 			fmt.Fprintln(os.Stderr, "netcheck:", err)
 			os.Exit(1)
 		}
+	case args[0] == "resolve" && len(args) == 2:
+		if err := resolve(args[1]); err != nil {
+			fmt.Fprintln(os.Stderr, "netcheck:", err)
+			os.Exit(1)
+		}
 	default:
-		fmt.Fprintln(os.Stderr, "usage: netcheck serve [ADDRESS] | netcheck get URL")
+		fmt.Fprintln(os.Stderr, "usage: netcheck serve [ADDRESS] | netcheck get URL | netcheck resolve NAME")
 		os.Exit(2)
 	}
 }
@@ -77,6 +84,21 @@ func get(url string) error {
 	os.Stdout.Write(body)
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	return nil
+}
+
+// resolve asks the resolver /etc/resolv.conf names (Go's own, so the pod's search list and ndots
+// apply as for any client) and prints each address on a line.
+func resolve(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupHost(ctx, name)
+	if err != nil {
+		return err
+	}
+	for _, a := range addrs {
+		fmt.Println(a)
 	}
 	return nil
 }

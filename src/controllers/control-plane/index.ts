@@ -1,12 +1,12 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
-import type { ControlPlane, MachineHost } from '../../api/index.ts';
+import type { ControlPlane, MachineHost, NetworkAddon, WorkerPool } from '../../api/index.ts';
 import { ArtifactCache, type ArtifactCacheOptions } from '../../artifacts/index.ts';
 import type { SshPool } from '../../host/index.ts';
 import { ownPool } from '../ssh-pool.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { objectKey, secretResource } from '../../runtime/resources.ts';
 import { matchesSelector } from '../label-selector.ts';
-import { controlPlaneResource, machineHostResource } from '../resources.ts';
+import { controlPlaneResource, machineHostResource, networkAddonResource, workerPoolResource } from '../resources.ts';
 import { ownsHost } from './claim.ts';
 import { reconcileControlPlane } from './reconciler.ts';
 
@@ -35,12 +35,15 @@ export function addControlPlaneController(manager: Manager, options: ControlPlan
   const controlPlanes = manager.informer<ControlPlane>(controlPlaneResource);
   const hosts = manager.informer<MachineHost>(machineHostResource);
   const secrets = manager.informer<V1Secret & KubernetesObject>(secretResource);
+  const networkAddons = manager.informer<NetworkAddon>(networkAddonResource);
+  const workerPools = manager.informer<WorkerPool>(workerPoolResource);
   const pool = options.pool ?? ownPool(manager);
   const deps = {
     client: manager.client,
     controlPlanes,
     hosts,
     secrets,
+    networkAddons,
     pool,
     artifacts: options.artifacts instanceof ArtifactCache ? options.artifacts : new ArtifactCache(options.artifacts),
     events: manager.events('controlplane'),
@@ -51,7 +54,12 @@ export function addControlPlaneController(manager: Manager, options: ControlPlan
     name: 'controlplane',
     primary: controlPlanes,
     concurrency: options.concurrency ?? 4,
-    watches: [{ informer: hosts, map: controlPlanesForHost(controlPlanes) }],
+    watches: [
+      { informer: hosts, map: controlPlanesForHost(controlPlanes) },
+      // CoreDNS waits for Nodes with a pod network: the add-on and the pools say when they have one.
+      { informer: networkAddons, map: (a: NetworkAddon) => [`${a.metadata.namespace}/${a.spec.controlPlaneRef.name}`] },
+      { informer: workerPools, map: (wp: WorkerPool) => [`${wp.metadata.namespace}/${wp.spec.controlPlaneRef.name}`] },
+    ],
     reconcile: (key, ctx) => reconcileControlPlane(deps, key, ctx),
   });
   return pool;

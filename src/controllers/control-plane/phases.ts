@@ -3,6 +3,7 @@ import type { Phase } from '../phases.ts';
 import { availablePhase } from './available-phase.ts';
 import { claimPhase } from './claim-phase.ts';
 import { componentsPhase } from './components/phase.ts';
+import { dnsPhase } from './dns/phase.ts';
 import { etcdPhase } from './etcd/phase.ts';
 import { nodesPhase } from './nodes-phase.ts';
 import { certificatesPhase } from './pki/phase.ts';
@@ -15,4 +16,5 @@ export const CONTROL_PLANE_PHASES: readonly Phase<ControlPlaneScope>[] = [
   componentsPhase,
   availablePhase,
   nodesPhase,
+  dnsPhase,
 ];

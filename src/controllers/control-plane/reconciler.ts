@@ -10,7 +10,7 @@ import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/final
 import { kstatusConditions } from '../../runtime/kstatus.ts';
 import { applyStatus } from '../../runtime/status.ts';
 import { errorMessage } from '../../errors.ts';
-import { initialConditions, readyCondition, runPhases, teardownPhases, type PhaseReport } from '../phases.ts';
+import { initialConditions, nextReconcileMs, readyCondition, runPhases, teardownPhases, type PhaseReport } from '../phases.ts';
 import { settleAll } from '../settle.ts';
 import { controlPlaneResource } from '../resources.ts';
 import { ownsHost } from './claim.ts';
@@ -84,12 +84,6 @@ function pausedReport(): PhaseReport {
   return { conditions: [paused, ...rest] };
 }
 
-function requeueAfter(deps: ControlPlaneDeps, report: PhaseReport, ready: ConditionInput): number {
-  if (report.stalledBy) return Math.max(deps.retryMs, 60_000);
-  if (ready.status === 'True') return Math.min(deps.recheckIntervalMs, report.requeueAfterMs ?? Infinity);
-  return Math.min(deps.retryMs, report.requeueAfterMs ?? Infinity);
-}
-
 /**
  * Every owned condition from a report, the roll-ups included. A partial report (see publish) is
  * completed with the stored conditions of the phases it has not run yet, so Ready never contradicts
@@ -154,5 +148,5 @@ export async function reconcileControlPlane(deps: ControlPlaneDeps, key: string,
   ctx.log.debug({ ready: ready.status }, 'status set');
   if (unexpected) throw unexpected;
   if (cp.spec.paused) return {};
-  return { requeueAfterMs: requeueAfter(deps, report, ready) };
+  return { requeueAfterMs: nextReconcileMs(report, ready, deps) };
 }

@@ -3,7 +3,7 @@
 // them only when the runner let them run, that is when the phase that fills them is True.
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { ControlPlane, ControlPlaneStatus, MachineHost } from '../../api/index.ts';
+import type { ControlPlane, ControlPlaneStatus, MachineHost, NetworkAddon } from '../../api/index.ts';
 import type { ArtifactCache } from '../../artifacts/index.ts';
 import type { HostChange, SshPool } from '../../host/index.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
@@ -20,6 +20,8 @@ export interface ControlPlaneDeps {
   controlPlanes: Informer<ControlPlane>;
   hosts: Informer<MachineHost>;
   secrets: Informer<V1Secret & KubernetesObject>;
+  /** CoreDNS waits for a pod network: whether one is on its way decides how closely it watches. */
+  networkAddons: Informer<NetworkAddon>;
   pool: SshPool;
   artifacts: ArtifactCache;
   events: EventRecorder;

@@ -1,11 +1,9 @@
-// The NetworkAddon's phases: the cluster is reached and agrees on the pod range, then the provider
-// is installed on every Node's host.
+// The NetworkAddon's phases: the cluster is reached and agrees on the pod range, then the pod
+// network is installed on every Node by the provider the spec names.
 import { clusterContext, ControlPlaneNotAvailableError } from '../cluster-context.ts';
-import { listNodes } from '../node/nodes.ts';
 import type { Phase, PhaseOutcome } from '../phases.ts';
-import { settleAll } from '../settle.ts';
-import { convergeBridge, removeBridge, type BridgeNode } from './bridge.ts';
-import { nodeHosts } from './hosts.ts';
+import { installBridge, teardownBridge } from './bridge-install.ts';
+import { installFlannel, teardownFlannel } from './flannel/install.ts';
 import type { NetworkAddonScope } from './scope.ts';
 
 const clusterPhase: Phase<NetworkAddonScope> = {
@@ -35,45 +33,20 @@ const clusterPhase: Phase<NetworkAddonScope> = {
   },
 };
 
+const PROVIDERS = {
+  bridge: { install: installBridge, teardown: teardownBridge },
+  flannel: { install: installFlannel, teardown: teardownFlannel },
+};
+
 const installedPhase: Phase<NetworkAddonScope> = {
   condition: 'Installed',
   needs: ['ControlPlaneAvailable'],
   does: 'the pod network is installed on every Node',
-  async run(scope): Promise<PhaseOutcome> {
-    const { addon } = scope;
-    if (addon.spec.provider !== 'bridge') {
-      return { status: 'False', reason: 'ProviderNotSupported', message: `provider ${addon.spec.provider} is not supported by this version of kubesmith; use bridge`, needsPerson: true };
-    }
-    const { api, cp } = scope.cluster!;
-    const nodes = await listNodes(api);
-    const hosts = nodeHosts(scope.deps, cp);
-    const withRange: BridgeNode[] = [];
-    const waiting: string[] = [];
-    for (const host of hosts) {
-      const podCIDR = nodes.get(host.hostname)?.spec?.podCIDR;
-      if (podCIDR) withRange.push({ name: host.hostname, ip: host.ip, podCIDR });
-      else waiting.push(host.hostname);
-    }
-    const byName = new Map(hosts.map((h) => [h.hostname, h]));
-    let changed = 0;
-    await settleAll(
-      withRange.map(async (node) => {
-        const others = withRange.filter((o) => o !== node);
-        if (await scope.onHost(byName.get(node.name)!, (s) => convergeBridge(s, node, others, cp.spec.clusterNetwork.podCIDR, addon.spec.mtu))) changed++;
-      }),
-    );
-    if (changed > 0) scope.notices.push({ type: 'Normal', reason: 'NetworkUpdated', message: `set the bridge network on ${changed} host${changed === 1 ? '' : 's'}` });
-    scope.status.nodes = withRange.map((n) => n.name).sort();
-    if (waiting.length > 0) {
-      return { status: 'False', reason: 'WaitingForPodCIDR', message: `no Node podCIDR yet for ${waiting.join(', ')} (the Node registers, then kube-controller-manager allocates it)`, requeueAfterMs: 2_000 };
-    }
-    return { status: 'True', reason: 'Installed', message: `bridge network on ${withRange.length} Node${withRange.length === 1 ? '' : 's'}` };
-  },
+  run: (scope) => PROVIDERS[scope.addon.spec.provider].install(scope),
   async teardown(scope) {
     // An addon that never installed anything (refused, say) must not take down another one's network.
     if (!scope.addon.status?.nodes?.length) return;
-    const cp = scope.deps.controlPlanes.get(`${scope.addon.metadata.namespace}/${scope.addon.spec.controlPlaneRef.name}`);
-    if (cp) await settleAll(nodeHosts(scope.deps, cp).map((host) => scope.onHost(host, removeBridge)));
+    await PROVIDERS[scope.addon.spec.provider].teardown(scope);
   },
 };
 

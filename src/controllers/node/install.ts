@@ -6,6 +6,7 @@ import { KubesmithError } from '../../errors.ts';
 import { shellJoin, shellQuote, writeFiles, type HostSession } from '../../host/index.ts';
 import { convergeHostPki, nodePkiSlots, type HostPkiInput } from '../control-plane/pki/host-pki.ts';
 import { removeBridge } from '../network-addon/bridge.ts';
+import { removeFlannelHost } from '../network-addon/flannel/host.ts';
 import { removeFiles } from '../remote-files.ts';
 import { staleUnitsIn, staleUnitsScript } from '../units/stale-units.ts';
 import { CONTAINERD_BINARY } from './containerd-unit.ts';
@@ -128,6 +129,7 @@ export async function removeNode(session: HostSession, role: NodePlan['role']): 
     'if [ -d /var/lib/containerd ]; then find /var/lib/containerd -mindepth 1 -maxdepth 1 -exec rm -rf {} +; fi; ' +
     'true';
   await session.check(state, { timeoutMs: 120_000 });
-  // A pod network kubesmith set up on this host goes with the node.
+  // A pod network kubesmith set up on this host goes with the node (flanneld stopped with the pods).
   await removeBridge(session);
+  await removeFlannelHost(session);
 }

@@ -99,11 +99,12 @@ describe('ControlPlane with one member on a real host', () => {
     expect(cp.status?.kubeconfigSecretRef).toEqual({ name: `${CP}-kubeconfig` });
     expect(cp.status?.version).toBe(KUBERNETES_VERSION);
     expect(cp.status?.readyReplicas).toBe(1);
-    for (const type of ['ControlPlaneComponentsHealthy', 'Ready']) {
-      expect(cp.status!.conditions!.find((c) => c.type === type), type).toMatchObject({ status: 'True' });
-    }
-    expect(cp.status!.conditions!.find((c) => c.type === 'Reconciling')).toMatchObject({ status: 'False' });
-    expect(cp.status!.conditions!.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'False' });
+    expect(cp.status!.conditions!.find((c) => c.type === 'ControlPlaneComponentsHealthy')).toMatchObject({ status: 'True' });
+    // Without a NetworkAddon no pod runs: cluster DNS waits for one and says so; nothing needs a person.
+    const waiting = await waitForControlPlane(env.client, namespace, CP, 'CoreDNSReady', 'False', 'WaitingForPodNetwork');
+    expect(waiting.status!.conditions!.find((c) => c.type === 'CoreDNSReady')!.message).toContain(`create a NetworkAddon for ControlPlane ${CP}`);
+    expect(waiting.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'WaitingForPodNetwork' });
+    expect(waiting.status!.conditions!.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'False' });
     const secret = await env.client.get<V1Secret>(resourcePath(secretResource, namespace, `${CP}-kubeconfig`));
     expect(secret.metadata?.labels).toMatchObject({ 'cluster.x-k8s.io/cluster-name': CP });
     expect(secret.type).toBe('cluster.x-k8s.io/secret');

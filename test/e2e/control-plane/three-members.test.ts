@@ -65,6 +65,7 @@ describe('ControlPlane with three members on real hosts', () => {
       'Available',
       'CertificatesReady',
       'ControlPlaneComponentsHealthy',
+      'CoreDNSReady',
       'EtcdClusterHealthy',
       'HostsClaimed',
       'NodesRegistered',

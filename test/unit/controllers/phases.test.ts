@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KubesmithError } from '../../../src/errors.ts';
-import { initialConditions, readyCondition, runPhases, teardownPhases, type Phase } from '../../../src/controllers/phases.ts';
+import { initialConditions, nextReconcileMs, readyCondition, runPhases, teardownPhases, type Phase } from '../../../src/controllers/phases.ts';
 
 class Refused extends KubesmithError {
   readonly reason = 'KeyRefused';
@@ -111,6 +111,25 @@ describe('the phase runner', () => {
     const after = (ms: number) => async () => ({ status: 'True' as const, reason: 'Done', message: '', requeueAfterMs: ms });
     const report = await runPhases([phase('A', [], after(30_000)), phase('B', [], after(5_000)), phase('C', [])], scope());
     expect(report.requeueAfterMs).toBe(5_000);
+  });
+
+  it('retries a phase that failed or waits without a time of its own, and leaves one that said when to its own requeue', async () => {
+    const timing = { recheckIntervalMs: 300_000, retryMs: 15_000 };
+    const next = async (...phases: Phase<Scope>[]) => {
+      const report = await runPhases(phases, scope());
+      return nextReconcileMs(report, readyCondition(report, 'Ready', 'ok'), timing);
+    };
+    const waiting = (requeueAfterMs?: number) => async () => ({ status: 'False' as const, reason: 'Waiting', message: '', requeueAfterMs });
+    // Waiting on another object, whose watch brings the change: the hint, however long.
+    expect(await next(phase('A', [], waiting(60_000)))).toBe(60_000);
+    expect(await next(phase('A', [], waiting(2_000)))).toBe(2_000);
+    // No hint: the retry interval, even when another phase asked for later.
+    expect(await next(phase('A', [], waiting()), phase('B', [], waiting(60_000)))).toBe(15_000);
+    expect(await next(phase('A', [], async () => Promise.reject(new Flaky('down'))), phase('B', [], waiting(60_000)))).toBe(15_000);
+    // A person must act: at most once a minute.
+    expect(await next(phase('A', [], async () => Promise.reject(new Refused('no'))))).toBe(60_000);
+    // Converged: the recheck interval.
+    expect(await next(phase('A', []))).toBe(300_000);
   });
 
   it('runs nothing once the signal is aborted', async () => {
