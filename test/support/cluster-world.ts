@@ -9,7 +9,9 @@ import { resourcePath } from '../../src/runtime/resources.ts';
 import { createControlPlane, startControlPlaneEnv, type ControlPlaneEnv } from './control-plane-env.ts';
 import { gatewayOf, startHosts, type TestHost, type TestHosts } from './hosts.ts';
 import { startImageRegistry, type ImageRegistry } from './image-registry.ts';
-import { startUpstreamDns, type UpstreamDns } from './upstream-dns.ts';
+import { OUTSIDE_NAME, startUpstreamDns, type UpstreamDns } from './upstream-dns.ts';
+
+export { OUTSIDE_NAME };
 import { createKeySecret, createMachineHost, waitForCondition } from './machine-host-env.ts';
 import { createNamespace, deleteNamespace, testKubeConfig } from './kube.ts';
 import { waitForObjectCondition } from './object-conditions.ts';
@@ -25,9 +27,6 @@ export interface ClusterWorld {
   hosts: Map<string, TestHost>;
   stop(): Promise<void>;
 }
-
-/** A name outside every cluster that the hosts' upstream resolver knows (TEST-NET-1: never reached). */
-export const OUTSIDE_NAME = { name: 'outside.kubesmith.test', address: '192.0.2.53' };
 
 async function labelHost(client: KubeClient, namespace: string, name: string, role: string): Promise<void> {
   await client.patch(resourcePath(machineHostResource, namespace, name), { metadata: { labels: { role } } }, 'application/merge-patch+json');

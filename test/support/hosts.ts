@@ -111,13 +111,19 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
   const addressOf = (i: number) => `${subnetPrefix}.${10 + i}`;
   const start = (i: number) => startHost(image, network, addressOf(i), `${prefix}-${i + 1}`, keyPair);
 
-  let hosts: TestHost[] = [];
-  try {
-    hosts = await Promise.all(Array.from({ length: count }, (_, i) => start(i)));
-  } catch (err) {
+  // Every host that did start is removed when another one fails, with the network: a failed start
+  // leaves nothing running.
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => start(i)));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // A container whose boot failed is not handed back by testcontainers: those on the network go too.
+    const { dockerode } = (await getContainerRuntimeClient()).container;
+    const attached = await dockerode.listContainers({ all: true, filters: { network: [network.getName()] } });
+    await Promise.all(attached.map((c) => dockerode.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})));
     await network.stop().catch(() => {});
-    throw err;
+    throw failed.reason;
   }
+  const hosts = started.map((r) => (r as PromiseFulfilledResult<TestHost>).value);
   return {
     network,
     hosts,

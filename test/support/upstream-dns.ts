@@ -10,6 +10,9 @@ export interface UpstreamDns {
   stop(): Promise<void>;
 }
 
+/** A name outside every cluster that the hosts' upstream resolver knows (TEST-NET-1: never reached). */
+export const OUTSIDE_NAME = { name: 'outside.kubesmith.test', address: '192.0.2.53' };
+
 const TYPE_A = 1;
 
 function readName(message: Buffer, offset: number): { name: string; end: number } {

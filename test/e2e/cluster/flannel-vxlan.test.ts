@@ -3,8 +3,9 @@
 // by IP, through a ClusterIP and a NodePort Service, and by name through cluster DNS, which also
 // forwards a name outside the cluster to the hosts' upstream; CoreDNS stays Ready with its loop
 // plugin on; every image comes from the test registry; a worker added later gets the network with
-// nothing else restarted; a second reconcile writes nothing; deleting the NetworkAddon takes
-// flannel off the cluster and its traces off the hosts.
+// nothing else restarted; a second reconcile writes nothing; a pod MTU from the spec is taken when
+// smaller than flannel's and refused when larger; deleting the NetworkAddon takes flannel off the
+// cluster and its traces off the hosts.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { NetworkAddon } from '../../../src/api/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -207,6 +208,22 @@ describe('a whole cluster with flannel vxlan and CoreDNS from four resources', (
     for (const sample of coreDnsSamples) expect(sample, sample.pods).toMatchObject({ ready: 2, restarts: 0 });
     // The same two pods served all along: nothing replaced them.
     expect(new Set(coreDnsSamples.map((s) => s.pods)).size, [...new Set(coreDnsSamples.map((s) => s.pods))].join(' | ')).toBe(1);
+  });
+
+  it('takes a smaller pod MTU from the spec, and refuses one larger than flannel carries, naming the limit', async () => {
+    const setMtu = (mtu: number | null) =>
+      world.env.client.patch(resourcePath(networkAddonResource, world.namespace, NET), { spec: { mtu } }, 'application/merge-patch+json');
+    const podMtu = async () => (JSON.parse(await sh(host('w-1'), `cat ${CONFLIST}`)) as { plugins: { mtu: number }[] }).plugins[0]!.mtu;
+    await setMtu(1400);
+    await waitFor('pod MTU 1400 on w-1', async () => (await podMtu()) === 1400, 60_000, 500);
+    await setMtu(9000);
+    const refused = await waitForNetworkAddon(world.env.client, world.namespace, NET, 'Installed', 'False', 'MTUTooLarge', 60_000);
+    expect(refused.status!.conditions!.find((c) => c.type === 'Installed')!.message).toMatch(/spec\.mtu 9000 is more than flannel can carry on Node \S+ \(1450, .*set spec\.mtu to 1450 or less/);
+    expect(refused.status!.conditions!.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'MTUTooLarge' });
+    expect(await podMtu()).toBe(1400);
+    await setMtu(null);
+    await waitForNetworkAddon(world.env.client, world.namespace, NET, 'Ready', 'True');
+    expect(await podMtu()).toBe(1450);
   });
 
   it('takes flannel off the cluster and its traces off every host when the NetworkAddon is deleted', async () => {
