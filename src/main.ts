@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { addControllers } from './controllers/index.ts';
+import { loadKubeConfig } from './runtime/kube-config.ts';
 import { createLogger } from './runtime/logger.ts';
 import { Manager } from './runtime/manager.ts';
 
@@ -41,8 +41,8 @@ async function main() {
     process.stdout.write(`${usage}\n`);
     return;
   }
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  // Not client-node's KubeConfig, whose module alone would be a third of the process's memory.
+  const kubeConfig = await loadKubeConfig();
   const identity = process.env.POD_NAME ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
   const manager = new Manager({
     kubeConfig,

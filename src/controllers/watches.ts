@@ -4,7 +4,7 @@ import type { MachineHost } from '../api/index.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { objectKey } from '../runtime/resources.ts';
 
-/** A Secret change re-enqueues every MachineHost of its namespace whose SSH key (or bastion key) it holds. */
+/** A change to a key Secret (the only Secrets cached, see key-secrets.ts) re-enqueues every MachineHost of its namespace whose SSH key (or bastion key) it holds. */
 export function hostsUsingSecret(hosts: Informer<MachineHost>): (secret: KubernetesObject) => string[] {
   return (secret) =>
     hosts

@@ -1,6 +1,8 @@
 // A shared informer: list, then watch from the list's resourceVersion, keeping a cache that
 // controllers read. Unlike client-node's informer it never stops on an error: a 410 Gone relists
 // (emitting only the differences), anything else reconnects with jittered exponential backoff.
+// The cache holds objects without their managedFields, which no controller reads (as Cluster API's
+// caches do), and, with a label selector, only the objects that match it.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { jitteredBackoff, sleep } from './backoff.ts';
@@ -22,13 +24,19 @@ export interface InformerOptions {
   /** Ask the server to end each watch after this long; it is then resumed from the last version. */
   watchTimeoutSeconds?: number;
   namespace?: string;
+  /**
+   * List and watch only the objects that match this label selector (`key`, `key=value`, ...). An
+   * object that stops matching leaves the cache with a delete event; one that starts, enters it with
+   * an add.
+   */
+  labelSelector?: string;
 }
 
 export class Informer<T extends KubernetesObject = KubernetesObject> implements Source<T> {
   readonly resource: Resource;
   private readonly client: KubeClient;
   private readonly log: Logger;
-  private readonly options: Required<Omit<InformerOptions, 'namespace'>> & { namespace?: string };
+  private readonly options: Required<Omit<InformerOptions, 'namespace' | 'labelSelector'>> & Pick<InformerOptions, 'namespace' | 'labelSelector'>;
   private readonly cache = new Map<string, T>();
   private readonly handlers: InformerHandler<T>[] = [];
   private resourceVersion = '';
@@ -53,6 +61,17 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
 
   on(handler: InformerHandler<T>): void {
     this.handlers.push(handler);
+  }
+
+  /** The label selector the cache is limited to, if any. */
+  get labelSelector(): string | undefined {
+    return this.options.labelSelector;
+  }
+
+  /** Limits the cache to objects matching `selector`; only before start. */
+  narrow(selector: string): void {
+    if (this.running) throw new Error(`the ${this.resource.plural} informer has started; its label selector can no longer change`);
+    this.options.labelSelector = selector;
   }
 
   get(key: string): T | undefined {
@@ -114,6 +133,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
           {
             resourceVersion: this.resourceVersion,
             allowWatchBookmarks: true,
+            labelSelector: this.options.labelSelector,
             timeoutSeconds: this.options.watchTimeoutSeconds,
           },
           (event) => {
@@ -143,6 +163,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     const version = object.metadata?.resourceVersion;
     if (version) this.resourceVersion = version;
     if (type === 'BOOKMARK') return;
+    slim(object);
     const key = objectKey(object);
     const old = this.cache.get(key);
     if (type === 'DELETED') {
@@ -157,8 +178,8 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   /** Replaces the cache with a fresh list, emitting only what differs from what was cached. */
   private async relist(path: string) {
     this.stats.lists++;
-    const { items, resourceVersion } = await this.client.list<T>(path);
-    const fresh = new Map(items.map((o) => [objectKey(o), o]));
+    const { items, resourceVersion } = await this.client.list<T>(path, { labelSelector: this.options.labelSelector });
+    const fresh = new Map(items.map((o) => [objectKey(o), slim(o)]));
     for (const [key, old] of this.cache) {
       if (!fresh.has(key)) {
         this.cache.delete(key);
@@ -174,4 +195,10 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     this.resourceVersion = resourceVersion;
     this.markSynced();
   }
+}
+
+/** Drops what no controller reads and every object carries: managedFields is often most of its metadata. */
+function slim<T extends KubernetesObject>(object: T): T {
+  if (object.metadata?.managedFields) delete object.metadata.managedFields;
+  return object;
 }

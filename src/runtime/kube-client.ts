@@ -4,8 +4,9 @@
 import { request, type RequestOptions } from 'node:https';
 import { request as plainRequest } from 'node:http';
 import { createInterface } from 'node:readline';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubesmithError } from '../errors.ts';
+import type { KubeAuth } from './kube-config.ts';
 
 export class KubeApiError extends KubesmithError {
   readonly status: number;
@@ -43,10 +44,10 @@ export const JSON_PATCH = 'application/json-patch+json';
 export const APPLY_PATCH = 'application/apply-patch+yaml';
 
 export class KubeClient {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeAuth;
   private readonly server: URL;
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: KubeAuth) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster; set current-context');
     this.kubeConfig = kubeConfig;

@@ -1,18 +1,20 @@
 // Wires informers, controllers, leader election, probes and shutdown into one process.
 import type { Server } from 'node:http';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Controller, type ControllerOptions } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { startProbeServer } from './http-server.ts';
 import { Informer, type InformerOptions } from './informer.ts';
 import { KubeClient } from './kube-client.ts';
+import type { KubeAuth } from './kube-config.ts';
 import { LeaderElector, type LeaderElectionOptions } from './leader-election.ts';
 import { Metrics } from './metrics.ts';
 import type { Resource } from './resources.ts';
 
 export interface ManagerOptions {
-  kubeConfig: KubeConfig;
+  /** A kubeconfig: loadKubeConfig()'s, or client-node's KubeConfig. */
+  kubeConfig: KubeAuth;
   log: Logger;
   identity: string;
   /** Watch only this namespace; all namespaces when absent. */
@@ -23,7 +25,8 @@ export interface ManagerOptions {
   probeHost?: string;
   /** How long shutdown waits for reconciles in flight. */
   shutdownGraceMs?: number;
-  informerOptions?: InformerOptions;
+  /** For every informer; the namespace and a label selector are set per manager and per resource. */
+  informerOptions?: Omit<InformerOptions, 'namespace' | 'labelSelector'>;
   metrics?: Metrics;
 }
 
@@ -50,16 +53,26 @@ export class Manager {
     }
   }
 
-  /** The one informer of a resource, shared by every controller that reads it. */
-  informer<T extends KubernetesObject>(resource: Resource): Informer<T> {
+  /**
+   * The one informer of a resource, shared by every controller that reads it. With a label selector
+   * the cache of the resource holds only the objects that match it, for every controller, whichever
+   * registered first (as controller-runtime's per-object cache options): ask before start().
+   */
+  informer<T extends KubernetesObject>(resource: Resource, options: { labelSelector?: string } = {}): Informer<T> {
     const key = `${resource.group}/${resource.plural}`;
     let informer = this.informers.get(key);
     if (!informer) {
       informer = new Informer(this.client, resource, this.log, {
         ...this.options.informerOptions,
         namespace: this.options.namespace,
+        labelSelector: options.labelSelector,
       });
       this.informers.set(key, informer);
+    } else if (options.labelSelector !== undefined && informer.labelSelector !== options.labelSelector) {
+      if (informer.labelSelector !== undefined) {
+        throw new Error(`the ${resource.plural} cache is limited to ${informer.labelSelector} already; it cannot also be ${options.labelSelector}`);
+      }
+      informer.narrow(options.labelSelector);
     }
     return informer as unknown as Informer<T>;
   }

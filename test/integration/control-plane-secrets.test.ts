@@ -40,6 +40,7 @@ describe('cluster Secrets of a ControlPlane', () => {
     const stored = await getSecret('alpha-etcd');
     expect(stored.type).toBe('cluster.x-k8s.io/secret');
     expect(stored.metadata?.labels?.['cluster.x-k8s.io/cluster-name']).toBe('alpha');
+    expect(stored.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('kubesmith');
     expect(stored.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'ControlPlane', name: 'alpha', controller: true });
     const again = await ensureClusterMaterial(client, controlPlane('alpha'));
     expect(again.created).toEqual([]);

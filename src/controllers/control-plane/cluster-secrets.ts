@@ -61,13 +61,18 @@ export function ownedBy(cp: ControlPlane, secret: V1Secret): V1Secret {
   return { ...secret, metadata: { ...secret.metadata, ownerReferences: [owner] } };
 }
 
+/** Marks the Secrets kubesmith makes, so that `kubectl get secrets -l app.kubernetes.io/managed-by=kubesmith` lists them. */
+export const MANAGED_BY_LABELS = { 'app.kubernetes.io/managed-by': 'kubesmith' } as const;
+
 /**
  * Creates the Secret unless it exists; returns the one that ended up stored, which is someone
- * else's when a concurrent writer got there first.
+ * else's when a concurrent writer got there first. These Secrets are read with GETs, never cached
+ * (see key-secrets.ts), so one made by an older version, without the label, serves as well.
  */
 export async function createOnce(client: KubeClient, namespace: string, secret: V1Secret): Promise<{ secret: V1Secret; created: boolean }> {
+  const labelled = { ...secret, metadata: { ...secret.metadata, labels: { ...secret.metadata?.labels, ...MANAGED_BY_LABELS } } };
   try {
-    return { secret: await client.create<V1Secret>(resourcePath(secretResource, namespace), secret), created: true };
+    return { secret: await client.create<V1Secret>(resourcePath(secretResource, namespace), labelled), created: true };
   } catch (error) {
     if (!isConflict(error)) throw error;
     return { secret: (await getSecret(client, namespace, secret.metadata!.name!))!, created: false };

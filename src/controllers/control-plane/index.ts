@@ -1,10 +1,10 @@
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { ControlPlane, MachineHost, NetworkAddon, WorkerPool } from '../../api/index.ts';
 import { ArtifactCache, type ArtifactCacheOptions } from '../../artifacts/index.ts';
 import type { SshPool } from '../../host/index.ts';
+import { keySecretInformer } from '../key-secrets.ts';
 import { ownPool } from '../ssh-pool.ts';
 import type { Manager } from '../../runtime/manager.ts';
-import { objectKey, secretResource } from '../../runtime/resources.ts';
+import { objectKey } from '../../runtime/resources.ts';
 import { matchesSelector } from '../label-selector.ts';
 import { controlPlaneResource, machineHostResource, networkAddonResource, workerPoolResource } from '../resources.ts';
 import { ownsHost } from './claim.ts';
@@ -34,7 +34,7 @@ function controlPlanesForHost(controlPlanes: { list(): ControlPlane[] }) {
 export function addControlPlaneController(manager: Manager, options: ControlPlaneControllerOptions = {}): SshPool {
   const controlPlanes = manager.informer<ControlPlane>(controlPlaneResource);
   const hosts = manager.informer<MachineHost>(machineHostResource);
-  const secrets = manager.informer<V1Secret & KubernetesObject>(secretResource);
+  const secrets = keySecretInformer(manager);
   const networkAddons = manager.informer<NetworkAddon>(networkAddonResource);
   const workerPools = manager.informer<WorkerPool>(workerPoolResource);
   const pool = options.pool ?? ownPool(manager);

@@ -61,7 +61,7 @@ export function recordFailure(conditions: Conditions, error: Error & { reason?: 
  * - PreflightPassed is False (ChecksFailed: too few CPUs or too little memory, a Kubernetes port
  *   taken, an identity shared with another host): re-checking alone never fixes these;
  * - Prepared is False with CannotPrepare (a kernel lacking what Kubernetes needs, no step can fix it).
- * Never for waiting: a missing key Secret (its creation re-enqueues the host), an unreachable host or
+ * Never for waiting: a missing key Secret (looked for again until it exists), an unreachable host or
  * a lost connection, a failed or timed-out command (retried), a paused host, or a bug.
  */
 export function stalledBy(conditions: Conditions, error?: unknown): StalledBy | undefined {

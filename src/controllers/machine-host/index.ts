@@ -1,14 +1,13 @@
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { MachineHost } from '../../api/index.ts';
 import type { SshPool } from '../../host/index.ts';
 import { ownPool } from '../ssh-pool.ts';
 import type { Informer, Source } from '../../runtime/informer.ts';
 import type { Manager } from '../../runtime/manager.ts';
-import { secretResource } from '../../runtime/resources.ts';
+import { KeySecrets, keySecretInformer } from '../key-secrets.ts';
 import { machineHostResource } from '../resources.ts';
 import { hostsSharingIdentity, hostsUsingSecret } from '../watches.ts';
 import { isOwnPinWrite } from './host-key-pin.ts';
-import { reconcileMachineHost } from './reconciler.ts';
+import { FIELD_MANAGER, reconcileMachineHost } from './reconciler.ts';
 
 export interface MachineHostControllerOptions {
   recheckIntervalMs?: number;
@@ -21,7 +20,8 @@ export interface MachineHostControllerOptions {
 /** Registers the MachineHost controller; returns its SSH pool, whose counters show what it cost. */
 export function addMachineHostController(manager: Manager, options: MachineHostControllerOptions = {}): SshPool {
   const hosts = manager.informer<MachineHost>(machineHostResource);
-  const secrets = manager.informer<V1Secret & KubernetesObject>(secretResource);
+  // Limits the Secret cache, for every controller, to the key Secrets this controller labels.
+  const secrets = new KeySecrets(manager.client, keySecretInformer(manager), FIELD_MANAGER);
   const pool = options.pool ?? ownPool(manager);
   const deps = {
     client: manager.client,
@@ -37,7 +37,7 @@ export function addMachineHostController(manager: Manager, options: MachineHostC
     primary: withoutOwnPinWrites(hosts),
     concurrency: options.concurrency ?? 10,
     watches: [
-      { informer: secrets, map: hostsUsingSecret(hosts) },
+      { informer: secrets.source(), map: hostsUsingSecret(hosts) },
       { informer: hosts, map: hostsSharingIdentity(hosts) },
     ],
     reconcile: (key, ctx) => reconcileMachineHost(deps, key, ctx),

@@ -1,7 +1,6 @@
 // The MachineHost reconcile: credentials, connect (host key pinned or recorded), probe, preflight,
 // prep; a host key recorded at first contact goes into an annotation (host-key-pin.ts), then status
 // is written once at the end whatever happened, with every condition set.
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import ssh2 from 'ssh2';
 import type { MachineHost, MachineHostStatus } from '../../api/index.ts';
 import { parseHostKeyLine, type HostChange, type HostTarget, type SshPool } from '../../host/index.ts';
@@ -30,13 +29,16 @@ import { desiredHostname, preflight } from './preflight.ts';
 import { applyPrep, planPrep } from './prep.ts';
 import { PROBE_SCRIPT, parseProbe } from './probe.ts';
 import { isKubesmithError, KubesmithError } from '../../errors.ts';
+import type { KeySecrets, SecretReader } from '../key-secrets.ts';
+import type { Logger } from '../../runtime/logger.ts';
 
-const FIELD_MANAGER = 'kubesmith-machinehost';
+export const FIELD_MANAGER = 'kubesmith-machinehost';
 
 export interface MachineHostDeps {
   client: KubeClient;
   hosts: Informer<MachineHost>;
-  secrets: Informer<V1Secret & KubernetesObject>;
+  /** The cached key Secrets, and the reading (and labelling) of one the cache lacks. */
+  secrets: KeySecrets;
   pool: SshPool;
   events: EventRecorder;
   /** How often a prepared host is checked for drift. */
@@ -52,13 +54,15 @@ export class MissingKeyError extends KubesmithError {
   constructor(message: string, reason: MissingKeyError['reason'] = 'SshKeySecretMissing') {
     super(message);
     this.reason = reason;
-    // A missing Secret is waited for (its creation re-enqueues the host); an unusable key is not.
+    // A missing Secret is waited for (looked for again, see retryAfter); an unusable key is not.
     this.needsPerson = reason === 'SshKeyInvalid';
   }
 }
 
-/** What building a host's SSH target needs: the Secrets holding its keys. */
-export type TargetDeps = Pick<MachineHostDeps, 'secrets'>;
+/** What building a host's SSH target needs: the Secrets holding its keys (the operator's cache of key Secrets). */
+export interface TargetDeps {
+  secrets: SecretReader;
+}
 
 function privateKey(deps: TargetDeps, namespace: string, ref: { name: string; key: string }): string {
   const secret = deps.secrets.get(`${namespace}/${ref.name}`);
@@ -131,10 +135,12 @@ interface Outcome {
 }
 
 /** Connects, probes, checks and prepares; fills the outcome as far as it gets. */
-async function converge(deps: MachineHostDeps, host: MachineHost, out: Outcome, peers: readonly MachineHost[]): Promise<void> {
+async function converge(deps: MachineHostDeps, host: MachineHost, out: Outcome, peers: readonly MachineHost[], log: Logger): Promise<void> {
   const wasPrepared = findCondition(host.status?.conditions, 'Prepared')?.status === 'True';
+  // A key Secret not cached yet is read directly and labelled, so the cache has it from now on.
+  const secrets = await deps.secrets.forHost(host, log);
   await deps.pool.withHost(
-    target(deps, host, { trustFirstKey: true }),
+    target({ secrets }, host, { trustFirstKey: true }),
     async (session) => {
       const recorded = recordedKeys(host);
       if (!host.spec.hostKey && !recorded.hostKey) out.seen.hostKey = session.hostKey.line;
@@ -185,11 +191,14 @@ async function converge(deps: MachineHostDeps, host: MachineHost, out: Outcome, 
 
 /**
  * How soon to try again. What only a change to the key Secret, spec or annotations can fix is not
- * polled: that change re-enqueues the host. Errors that wait for a person (a changed host key, a
- * refused key, sudo, an unsupported OS) are retried at a slower pace than a host that is down or a
- * connection that broke.
+ * polled: that change re-enqueues the host. A key Secret that does not exist is the exception: the
+ * operator watches only the key Secrets it has labelled, so one created later is looked for at the
+ * pace of a host that is down. Errors that wait for a person (a changed host key, a refused key,
+ * sudo, an unsupported OS) are retried at a slower pace than a host that is down or a connection that
+ * broke.
  */
 function retryAfter(deps: MachineHostDeps, error: KubesmithError): Result {
+  if (error.reason === 'SshKeySecretMissing') return { requeueAfterMs: deps.retryMs };
   if (NOT_TRIED_REASONS.has(error.reason)) return {};
   if (error.needsPerson) return { requeueAfterMs: Math.max(deps.retryMs, 60_000) };
   return { requeueAfterMs: deps.retryMs };
@@ -268,7 +277,7 @@ export async function reconcileMachineHost(deps: MachineHostDeps, key: string, c
   } else {
     try {
       const peers = deps.hosts.list().filter((h) => h.metadata.namespace === host.metadata.namespace);
-      await converge(deps, host, out, peers);
+      await converge(deps, host, out, peers, ctx.log);
     } catch (error) {
       if (isKubesmithError(error)) {
         failure = error;

@@ -1,9 +1,9 @@
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { ControlPlane, MachineHost, NetworkAddon, WorkerPool } from '../../api/index.ts';
 import type { SshPool } from '../../host/index.ts';
 import type { Manager } from '../../runtime/manager.ts';
-import { objectKey, secretResource } from '../../runtime/resources.ts';
+import { objectKey } from '../../runtime/resources.ts';
 import { controlPlaneResource, machineHostResource, networkAddonResource, workerPoolResource } from '../resources.ts';
+import { keySecretInformer } from '../key-secrets.ts';
 import { ownPool } from '../ssh-pool.ts';
 import { reconcileNetworkAddon } from './reconciler.ts';
 
@@ -19,7 +19,7 @@ export function addNetworkAddonController(manager: Manager, options: NetworkAddo
   const controlPlanes = manager.informer<ControlPlane>(controlPlaneResource);
   const workerPools = manager.informer<WorkerPool>(workerPoolResource);
   const hosts = manager.informer<MachineHost>(machineHostResource);
-  const secrets = manager.informer<V1Secret & KubernetesObject>(secretResource);
+  const secrets = keySecretInformer(manager);
   const pool = options.pool ?? ownPool(manager);
   const deps = {
     client: manager.client,

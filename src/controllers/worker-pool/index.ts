@@ -1,12 +1,12 @@
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { ControlPlane, MachineHost, WorkerPool } from '../../api/index.ts';
 import { ArtifactCache, type ArtifactCacheOptions } from '../../artifacts/index.ts';
 import type { SshPool } from '../../host/index.ts';
 import type { Manager } from '../../runtime/manager.ts';
-import { objectKey, secretResource } from '../../runtime/resources.ts';
+import { objectKey } from '../../runtime/resources.ts';
 import { holds } from '../host-claims.ts';
 import { matchesSelector } from '../label-selector.ts';
 import { controlPlaneResource, machineHostResource, workerPoolResource } from '../resources.ts';
+import { keySecretInformer } from '../key-secrets.ts';
 import { ownPool } from '../ssh-pool.ts';
 import { reconcileWorkerPool } from './reconciler.ts';
 
@@ -25,7 +25,7 @@ export function addWorkerPoolController(manager: Manager, options: WorkerPoolCon
   const workerPools = manager.informer<WorkerPool>(workerPoolResource);
   const controlPlanes = manager.informer<ControlPlane>(controlPlaneResource);
   const hosts = manager.informer<MachineHost>(machineHostResource);
-  const secrets = manager.informer<V1Secret & KubernetesObject>(secretResource);
+  const secrets = keySecretInformer(manager);
   const pool = options.pool ?? ownPool(manager);
   const deps = {
     client: manager.client,
