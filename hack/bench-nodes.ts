@@ -15,161 +15,47 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { benchManagementCluster, made, runBenchmark } from './bench-world.ts';
-import type { Condition, ControlPlane, NetworkAddon, WorkerPool } from '../src/api/index.ts';
-import { CONTROL_PLANE_PHASES } from '../src/controllers/control-plane/phases.ts';
-import { NETWORK_ADDON_PHASES } from '../src/controllers/network-addon/phases.ts';
-import type { Phase } from '../src/controllers/phases.ts';
-import { machineHostResource, networkAddonResource, workerPoolResource } from '../src/controllers/resources.ts';
-import { WORKER_POOL_PHASES } from '../src/controllers/worker-pool/phases.ts';
-import type { HostCounts } from '../src/host/index.ts';
-import type { KubeClient } from '../src/runtime/kube-client.ts';
-import { eventResource, resourcePath } from '../src/runtime/resources.ts';
-import { createNetworkAddon, createTestControlPlane, createWorkerPool, getWorkerPool, type ClusterWorld } from '../test/support/cluster-world.ts';
-import { getControlPlane, startControlPlaneEnv } from '../test/support/control-plane-env.ts';
-import { gatewayOf, startHosts, type TestHost } from '../test/support/hosts.ts';
-import { startImageRegistry } from '../test/support/image-registry.ts';
-import { createKeySecret, createMachineHost, waitForCondition } from '../test/support/machine-host-env.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  benchManagementCluster,
+  CLUSTER,
+  CLUSTER_KINDS,
+  firstSeenRows,
+  isTrue,
+  median,
+  phaseRows,
+  phaseTimes,
+  readyWorld,
+  recordPhaseRuns,
+  runBenchmark,
+  seconds as s,
+  sshFigures,
+  sshFiguresSince,
+  sum,
+  table,
+  warningEvents,
+  watchStatus,
+  type ClusterKind,
+  type PhaseTime,
+  type SshFigures,
+} from './bench-world.ts';
+import { workerPoolResource } from '../src/controllers/resources.ts';
+import { resourcePath } from '../src/runtime/resources.ts';
+import { createNetworkAddon, createTestControlPlane, createWorkerPool, getWorkerPool } from '../test/support/cluster-world.ts';
+import type { TestHost } from '../test/support/hosts.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
 const WORKERS = 2;
 const POLL_MS = 200;
 const BRING_UP_TIMEOUT_MS = 900_000;
 const SCALE_TIMEOUT_MS = 600_000;
-const CP = 'bench';
-const POOL = 'workers';
-const NET = 'pods';
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const s = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : '-');
+const { cp: CP, pool: POOL, net: NET } = CLUSTER;
 const mib = (kib: number) => (Number.isFinite(kib) ? `${(kib / 1024).toFixed(1)} MiB` : '-');
 
-// ---- Time in each phase's run(). The controllers run in this process, so each phase's run() is
-// timed here: wrapped, not changed. The phase lists are shared by every reconcile of their kind.
-interface PhaseRun {
-  kind: string;
-  phase: string;
-  status: string;
-  start: number;
-  end: number;
-}
-let phaseRuns: PhaseRun[] = [];
-
-function timePhases<S>(kind: string, phases: readonly Phase<S>[]): void {
-  for (const phase of phases) {
-    const run = phase.run.bind(phase);
-    phase.run = async (scope) => {
-      const entry = { kind, phase: phase.condition, status: 'error', start: performance.now(), end: 0 };
-      try {
-        const outcome = await run(scope);
-        entry.status = outcome.status;
-        return outcome;
-      } finally {
-        phaseRuns.push({ ...entry, end: performance.now() });
-      }
-    };
-  }
-}
-timePhases('ControlPlane', CONTROL_PLANE_PHASES);
-timePhases('WorkerPool', WORKER_POOL_PHASES);
-timePhases('NetworkAddon', NETWORK_ADDON_PHASES);
-
-/** Each kind's conditions in the order of its phases, then its roll-up. */
-const CONDITIONS: Record<string, string[]> = {
-  ControlPlane: [...CONTROL_PLANE_PHASES.map((p) => p.condition), 'Ready'],
-  WorkerPool: [...WORKER_POOL_PHASES.map((p) => p.condition), 'Ready'],
-  NetworkAddon: [...NETWORK_ADDON_PHASES.map((p) => p.condition), 'Ready'],
-};
-const KINDS = Object.keys(CONDITIONS);
-
-interface PhaseTime {
-  /** Time in run(), summed. */
-  ms: number;
-  runs: number;
-  /** ms since `from`: the first run's start, and the end of the first run that returned True. */
-  firstStart: number;
-  firstTrue: number;
-}
-
-function phaseTimes(kind: string, from: number, to: number): Map<string, PhaseTime> {
-  const mine = phaseRuns.filter((r) => r.kind === kind && r.start >= from && r.start < to);
-  return new Map(
-    CONDITIONS[kind]!.filter((c) => c !== 'Ready').map((phase) => {
-      const runs = mine.filter((r) => r.phase === phase);
-      const firstTrue = runs.find((r) => r.status === 'True');
-      return [
-        phase,
-        { ms: sum(runs.map((r) => r.end - r.start)), runs: runs.length, firstStart: (runs[0]?.start ?? NaN) - from, firstTrue: (firstTrue?.end ?? NaN) - from },
-      ];
-    }),
-  );
-}
-
-// ---- Status polling: the moment each condition was first seen True, and other milestones.
-interface Objects {
-  ControlPlane: ControlPlane;
-  WorkerPool: WorkerPool;
-  NetworkAddon: NetworkAddon;
-}
-
-async function readObjects(client: KubeClient, ns: string): Promise<Objects> {
-  const [cp, wp, na] = await Promise.all([
-    getControlPlane(client, ns, CP),
-    getWorkerPool(client, ns, POOL),
-    client.get<NetworkAddon>(resourcePath(networkAddonResource, ns, NET)),
-  ]);
-  return { ControlPlane: cp, WorkerPool: wp, NetworkAddon: na };
-}
-
-const isTrue = (conditions: Condition[] | undefined, type: string) => conditions?.find((c) => c.type === type)?.status === 'True';
-
-/**
- * Reads the three objects every POLL_MS until `done` holds; returns when each `key` (kind/condition,
- * or a milestone `extra` names) was first seen, in ms since `started`, and the last objects read. A
- * condition counts once it is seen True after having been seen not True: one True all along is not
- * listed.
- */
-async function watchStatus(
-  client: KubeClient,
-  ns: string,
-  started: number,
-  done: (o: Objects) => boolean,
-  extra: (o: Objects) => string[],
-  timeoutMs: number,
-  what: string,
-): Promise<{ seen: Map<string, number>; last: Objects }> {
-  const seen = new Map<string, number>();
-  const notTrue = new Set<string>();
-  const deadline = started + timeoutMs;
-  for (;;) {
-    const o = await readObjects(client, ns);
-    const now = performance.now() - started;
-    for (const kind of KINDS) {
-      for (const type of CONDITIONS[kind]!) {
-        const key = `${kind}/${type}`;
-        if (!isTrue(o[kind as keyof Objects].status?.conditions, type)) notTrue.add(key);
-        else if (notTrue.has(key) && !seen.has(key)) seen.set(key, now);
-      }
-    }
-    for (const key of extra(o)) if (!seen.has(key)) seen.set(key, now);
-    if (done(o)) return { seen, last: o };
-    if (performance.now() > deadline) {
-      const conditions = (x: { status?: { conditions?: Condition[] } }) =>
-        (x.status?.conditions ?? []).filter((c) => c.status !== 'True').map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; not True: ${KINDS.map((k) => `${k} [${conditions(o[k as keyof Objects]).join('; ')}]`).join(' ')}`);
-    }
-    await sleep(POLL_MS);
-  }
-}
+recordPhaseRuns();
 
 // ---- One round.
-interface Ssh {
-  ControlPlane: HostCounts;
-  WorkerPool: HostCounts;
-  NetworkAddon: HostCounts;
-}
+type Ssh = SshFigures;
 interface Memory {
   /** docker stats MemUsage, as printed, and in MiB. */
   dockerStats: string;
@@ -183,7 +69,7 @@ interface RoundResult {
   /** ms since creation: kind/condition and milestones, first seen. */
   bringUp: Map<string, number>;
   bringUpMs: number;
-  bringUpPhases: Map<string, Map<string, PhaseTime>>;
+  bringUpPhases: Map<ClusterKind, Map<string, PhaseTime>>;
   bringUpSsh: Ssh;
   scale: Map<string, number>;
   scaleMs: number;
@@ -220,64 +106,14 @@ async function memoryOf(host: TestHost): Promise<Memory> {
   return { dockerStats, dockerMiB, rss, cgroup };
 }
 
-function sshOf(world: ClusterWorld): Ssh {
-  return { ControlPlane: world.env.pool.counters.total(), WorkerPool: world.env.workerPool.counters.total(), NetworkAddon: world.env.networkAddonPool.counters.total() };
-}
-function sshSince(world: ClusterWorld, before: Ssh): Ssh {
-  const now = sshOf(world);
-  const minus = (a: HostCounts, b: HostCounts) => ({ connections: a.connections - b.connections, roundTrips: a.roundTrips - b.roundTrips });
-  return { ControlPlane: minus(now.ControlPlane, before.ControlPlane), WorkerPool: minus(now.WorkerPool, before.WorkerPool), NetworkAddon: minus(now.NetworkAddon, before.NetworkAddon) };
-}
-
-async function labelHost(client: KubeClient, ns: string, name: string, role: string): Promise<void> {
-  await client.patch(resourcePath(machineHostResource, ns, name), { metadata: { labels: { role } } }, 'application/merge-patch+json');
-}
-
-/** The world readyClusterHosts (test/support/cluster-world.ts) makes, without vitest's inject: 1 cp-1 host and 3 workers, all Ready. */
-async function readyWorld(kc: KubeConfig, round: number): Promise<{ world: ClusterWorld; remove: () => Promise<void> }> {
-  const namespace = `bench-nodes-${round}`;
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
-  const [[test, removeHosts], [env, stopEnv]] = await Promise.all([
-    made(startHosts(1 + 3, { prefix: `n${round}` }), (t) => t.stop()),
-    made(startControlPlaneEnv(kc, namespace), (e) => e.stop()),
-  ]);
-  const [registry, stopRegistry] = await made(startImageRegistry(await gatewayOf(test.network)), (r) => r.stop());
-  await createKeySecret(env.client, namespace, 'ssh-key', test.keyPair.privateKey);
-  const names = test.hosts.map((_, i) => (i < 1 ? `cp-${i + 1}` : `w-${i}`));
-  await Promise.all(
-    test.hosts.map(async (h, i) => {
-      await createMachineHost(env.client, namespace, names[i]!, h);
-      await labelHost(env.client, namespace, names[i]!, i < 1 ? 'control-plane' : 'worker');
-    }),
-  );
-  await Promise.all(names.map((n) => waitForCondition(env.client, namespace, n, 'Ready', 'True', undefined, 300_000)));
-  const world: ClusterWorld = { namespace, test, env, registry, hosts: new Map(names.map((n, i) => [n, test.hosts[i]!])), stop: async () => {} };
-  // The controllers go before the registry and the hosts they talk to.
-  const remove = async () => {
-    await stopEnv();
-    await stopRegistry();
-    await removeHosts();
-  };
-  return { world, remove };
-}
-
-interface RawEvent {
-  type: string;
-  reason: string;
-  note: string;
-  series?: { count: number };
-  regarding: { kind: string; name: string };
-}
-
 async function round(kc: KubeConfig, n: number): Promise<RoundResult> {
-  const { world, remove } = await readyWorld(kc, n);
+  const { world, remove } = await readyWorld(kc, { namespace: `bench-nodes-${n}`, prefix: `n${n}`, controlPlanes: 1, workers: 3 });
   const { env, namespace: ns } = world;
   const client = env.client;
 
   // 1. Bring-up.
   const load0 = loadavg()[0]!;
-  phaseRuns = [];
-  const ssh0 = sshOf(world);
+  const ssh0 = sshFigures(world);
   const started = performance.now();
   await Promise.all([
     createTestControlPlane(world, CP),
@@ -286,27 +122,26 @@ async function round(kc: KubeConfig, n: number): Promise<RoundResult> {
   ]);
   const created = performance.now() - started;
   const wanted = ['ControlPlane/Available', 'ControlPlane/NodesRegistered', 'WorkerPool/Ready', 'NetworkAddon/Ready'];
-  const up = await watchStatus(
-    client,
-    ns,
+  const up = await watchStatus(client, ns, {
     started,
-    (o) =>
+    done: (o) =>
       isTrue(o.ControlPlane.status?.conditions, 'Available') &&
       isTrue(o.ControlPlane.status?.conditions, 'NodesRegistered') &&
       isTrue(o.WorkerPool.status?.conditions, 'Ready') &&
       (o.WorkerPool.status?.readyReplicas ?? 0) === WORKERS &&
       isTrue(o.NetworkAddon.status?.conditions, 'Ready'),
-    (o) => [
+    extra: (o) => [
       ...Array.from({ length: o.WorkerPool.status?.readyReplicas ?? 0 }, (_, i) => `WorkerPool readyReplicas=${i + 1}`),
       ...(o.NetworkAddon.status?.nodes ?? []).map((node) => `NetworkAddon has ${node}`),
     ],
-    BRING_UP_TIMEOUT_MS,
-    'the bring-up',
-  );
+    timeoutMs: BRING_UP_TIMEOUT_MS,
+    pollMs: POLL_MS,
+    what: 'the bring-up',
+  });
   const bringUpMs = Math.max(...wanted.map((k) => up.seen.get(k)!));
-  const bringUpSsh = sshSince(world, ssh0);
+  const bringUpSsh = sshFiguresSince(world, ssh0);
   const cut = started + bringUpMs;
-  const bringUpPhases = new Map(KINDS.map((k) => [k, phaseTimes(k, started, cut)]));
+  const bringUpPhases = new Map(CLUSTER_KINDS.map((k) => [k, phaseTimes(k, started, cut)]));
   up.seen.set('objects created', created);
   console.log(
     `round ${n}: hosts Ready -> all Nodes Ready ${s(bringUpMs)} (ControlPlane Available ${s(up.seen.get('ControlPlane/Available')!)}, ` +
@@ -318,29 +153,27 @@ async function round(kc: KubeConfig, n: number): Promise<RoundResult> {
   const idle = await memoryOf(world.hosts.get('w-3')!);
 
   // 2. One added worker.
-  phaseRuns = [];
-  const ssh1 = sshOf(world);
+  const ssh1 = sshFigures(world);
   const scaleStarted = performance.now();
   await client.patch(resourcePath(workerPoolResource, ns, POOL), { spec: { replicas: WORKERS + 1 } }, 'application/merge-patch+json');
   const generation = (await getWorkerPool(client, ns, POOL)).metadata.generation ?? 0;
-  const scaled = await watchStatus(
-    client,
-    ns,
-    scaleStarted,
-    (o) =>
+  const scaled = await watchStatus(client, ns, {
+    started: scaleStarted,
+    done: (o) =>
       (o.WorkerPool.status?.observedGeneration ?? 0) >= generation &&
       o.WorkerPool.status?.readyReplicas === WORKERS + 1 &&
       isTrue(o.WorkerPool.status?.conditions, 'Ready'),
-    (o) => [
+    extra: (o) => [
       ...((o.WorkerPool.status?.observedGeneration ?? 0) >= generation ? ['WorkerPool observed the new replicas'] : []),
       ...((o.WorkerPool.status?.replicas ?? 0) > WORKERS ? ['WorkerPool replicas=3 (w-3 claimed)'] : []),
       ...((o.NetworkAddon.status?.nodes ?? []).includes('w-3') ? ['NetworkAddon has w-3'] : []),
     ],
-    SCALE_TIMEOUT_MS,
-    'the added worker',
-  );
+    timeoutMs: SCALE_TIMEOUT_MS,
+    pollMs: POLL_MS,
+    what: 'the added worker',
+  });
   const scaleMs = performance.now() - scaleStarted;
-  const scaleSsh = sshSince(world, ssh1);
+  const scaleSsh = sshFiguresSince(world, ssh1);
   const scalePhases = phaseTimes('WorkerPool', scaleStarted, scaleStarted + scaleMs);
   console.log(`round ${n}: one added worker -> readyReplicas=3, Ready ${s(scaleMs)}; pool nodes ${JSON.stringify(scaled.last.WorkerPool.status?.nodes)}`);
 
@@ -348,10 +181,7 @@ async function round(kc: KubeConfig, n: number): Promise<RoundResult> {
   const worker = await memoryOf(world.hosts.get('w-1')!);
   console.log(`round ${n}: memory of w-1 (a worker Node) ${worker.dockerStats}; of w-3 before it joined ${idle.dockerStats}`);
 
-  const events = (await client.list<RawEvent>(resourcePath(eventResource, ns))).items;
-  const warnings = events
-    .filter((e) => e.type === 'Warning' && e.regarding.kind !== 'MachineHost')
-    .map((e) => `${e.regarding.kind}/${e.regarding.name} ${e.reason} x${e.series?.count ?? 1}: ${e.note}`);
+  const warnings = await warningEvents(client, ns);
   for (const w of warnings) console.log(`  warning event ${w}`);
   // Another heavy job on this machine (e2e tests) slows every figure; the load shows it.
   console.log(`round ${n}: 1-minute load average ${load0.toFixed(1)} at the start of the bring-up, ${loadavg()[0]!.toFixed(1)} at the end of the round (${cpus().length} cores)`);
@@ -372,12 +202,6 @@ async function round(kc: KubeConfig, n: number): Promise<RoundResult> {
 }
 
 // ---- Output.
-function table(rows: string[][]): string {
-  // A row of one cell is a heading and may run across the columns.
-  const cells = rows.filter((r) => r.length > 1);
-  const widths = cells[0]!.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ').trimEnd()).join('\n');
-}
 
 function report(results: RoundResult[]): void {
   const roundCols = results.map((_, i) => `round ${i + 1}`);
@@ -396,32 +220,22 @@ function report(results: RoundResult[]): void {
     row('  all four (the bring-up)', (r) => r.bringUpMs),
   ])}`);
 
-  // Every condition and milestone, in the order of their median, with the gap from the one before.
-  const keys = [...new Set(results.flatMap((r) => [...r.bringUp.keys()]))];
-  const at = (key: string) => median(results.map((r) => r.bringUp.get(key) ?? NaN));
-  const ordered = keys.filter((k) => Number.isFinite(at(k))).sort((a, b) => at(a) - at(b));
   const total = median(results.map((r) => r.bringUpMs));
   console.log(`\n${table([
     [`First seen True (status polled every ${POLL_MS} ms), s since the objects were created; the gap from the line before and its share of the bring-up (medians)`],
-    ['', ...roundCols, med, 'gap', 'share'],
-    ...ordered.map((key, i) => {
-      const gap = at(key) - (i === 0 ? 0 : at(ordered[i - 1]!));
-      return [`  ${key}`, ...results.map((r) => s(r.bringUp.get(key) ?? NaN)), s(at(key)), s(gap), `${((100 * gap) / total).toFixed(0)}%`];
-    }),
+    ...firstSeenRows(
+      results.map((r) => r.bringUp),
+      total,
+    ),
   ])}`);
 
   console.log(`\n${table([
     [`Each phase's run() during the bring-up (median of ${results.length}): time in it summed over its reconciles, x runs, its share of the bring-up;`],
     ['when its first run started and its first True run ended, s since the objects were created (a status is written only at the end of a reconcile)'],
-    ['', 'in run()', 'runs', 'share', 'first run', 'first True'],
-    ...KINDS.flatMap((kind) => [
-      [kind],
-      ...[...results[0]!.bringUpPhases.get(kind)!.keys()].map((phase) => {
-        const m = (f: (p: PhaseTime) => number) => median(results.map((r) => f(r.bringUpPhases.get(kind)!.get(phase)!)));
-        const ms = m((p) => p.ms);
-        return [`  ${phase}`, s(ms), String(m((p) => p.runs)), `${((100 * ms) / total).toFixed(0)}%`, s(m((p) => p.firstStart)), s(m((p) => p.firstTrue))];
-      }),
-    ]),
+    ...phaseRows(
+      results.map((r) => r.bringUpPhases),
+      total,
+    ),
   ])}`);
 
   const sshRow = (label: string, f: (r: RoundResult) => Ssh, kind: keyof Ssh) => [

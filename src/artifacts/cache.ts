@@ -8,6 +8,7 @@
 // uncompressed the first time.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BusyTime } from '../host/counters.ts';
 import { parseSha256File, parseSha256Sums } from './checksums.ts';
 import { download, fetchText } from './download.ts';
 import { ChecksumMissingError } from './errors.ts';
@@ -36,14 +37,26 @@ export interface Artifact {
   files: ArtifactFile[];
 }
 
+/** What fetching from the mirror cost: sum files and artifacts, their time, and the bytes received. */
+export class DownloadCounters {
+  readonly time = new BusyTime();
+  bytes = 0;
+}
+
+/** Every ArtifactCache's fetches that were not given counters of their own. */
+export const processDownloads = new DownloadCounters();
+
 export interface ArtifactCacheOptions {
   /** Cache directory; $KUBESMITH_ARTIFACT_CACHE, else `<os temp dir>/kubesmith-artifacts`. */
   dir?: string;
   timeoutMs?: number;
+  /** Where fetches are counted; processDownloads by default. */
+  counters?: DownloadCounters;
 }
 
 export class ArtifactCache {
   readonly dir: string;
+  readonly counters: DownloadCounters;
   readonly #timeoutMs: number;
   /** Artifacts verified by this process, by URL; a failed attempt is forgotten so the next retries. */
   readonly #ready = new Map<string, Promise<Artifact>>();
@@ -51,6 +64,7 @@ export class ArtifactCache {
   constructor(options: ArtifactCacheOptions = {}) {
     this.dir = options.dir ?? process.env.KUBESMITH_ARTIFACT_CACHE ?? join(tmpdir(), 'kubesmith-artifacts');
     this.#timeoutMs = options.timeoutMs ?? 10 * 60_000;
+    this.counters = options.counters ?? processDownloads;
   }
 
   /** The verified artifact: downloaded (and unpacked) the first time, from the cache after. */
@@ -66,7 +80,8 @@ export class ArtifactCache {
   }
 
   async #expectedSum(ref: ArtifactRef, policy: ChecksumPolicy): Promise<string | undefined> {
-    const sums = await fetchText(ref.sumsUrl, this.#timeoutMs);
+    const sums = await this.counters.time.time(() => fetchText(ref.sumsUrl, this.#timeoutMs));
+    this.counters.bytes += Buffer.byteLength(sums ?? '');
     if (sums === undefined) return this.#missingSum(ref, policy, `${ref.sumsUrl} does not exist`);
     if (ref.kind === 'file' && !ref.sumsEntry) return parseSha256File(sums) ?? this.#missingSum(ref, policy, `${ref.sumsUrl} holds no SHA-256`);
     const entry = (ref.kind === 'file' ? ref.sumsEntry : undefined) ?? ref.name;
@@ -88,9 +103,15 @@ export class ArtifactCache {
     const localPath = join(dir, ref.name);
     // A cached copy is used only if it still has the published sum; otherwise it is fetched again.
     const cached = await sha256OfFile(localPath).catch(() => undefined);
-    const sha256 = cached && (!expected || cached === expected) ? cached : await download(ref, expected, localPath, this.#timeoutMs);
+    const sha256 = cached && (!expected || cached === expected) ? cached : await this.#download(ref, expected, localPath);
     const files =
       ref.kind === 'file' ? [{ path: ref.path, mode: ref.mode, sha256, localPath }] : await unpack(ref, localPath, join(dir, 'unpacked'));
     return { ref, sha256, verified: expected !== undefined, files };
+  }
+
+  async #download(ref: ArtifactRef, expected: string | undefined, localPath: string): Promise<string> {
+    const { sha256, bytes } = await this.counters.time.time(() => download(ref, expected, localPath, this.#timeoutMs));
+    this.counters.bytes += bytes;
+    return sha256;
   }
 }

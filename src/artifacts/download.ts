@@ -41,10 +41,10 @@ export async function fetchText(url: string, timeoutMs: number): Promise<string 
 }
 
 /**
- * Downloads `ref` to `dest` and returns its SHA-256. With `expected`, a file with another hash is
- * refused and nothing is left behind.
+ * Downloads `ref` to `dest` and returns its SHA-256 and size. With `expected`, a file with another
+ * hash is refused and nothing is left behind.
  */
-export async function download(ref: ArtifactRef, expected: string | undefined, dest: string, timeoutMs: number): Promise<string> {
+export async function download(ref: ArtifactRef, expected: string | undefined, dest: string, timeoutMs: number): Promise<{ sha256: string; bytes: number }> {
   const response = await request(ref.url, timeoutMs);
   if (!response) throw new DownloadFailedError(ref.url, `${ref.url} does not exist (HTTP 404); check the version and spec.artifacts.baseURL`);
   await mkdir(dirname(dest), { recursive: true });
@@ -52,12 +52,14 @@ export async function download(ref: ArtifactRef, expected: string | undefined, d
   const part = `${dest}.${randomBytes(4).toString('hex')}.part`;
   try {
     const hash = createHash('sha256');
+    let bytes = 0;
     try {
       await pipeline(
         response.body ? Readable.fromWeb(response.body) : Readable.from([]),
         async function* (chunks: AsyncIterable<Uint8Array>) {
           for await (const chunk of chunks) {
             hash.update(chunk);
+            bytes += chunk.byteLength;
             yield chunk;
           }
         },
@@ -70,7 +72,7 @@ export async function download(ref: ArtifactRef, expected: string | undefined, d
     const found = hash.digest('hex');
     if (expected && found !== expected) throw new ChecksumMismatchError(ref.url, expected, found, ref.sumsUrl);
     await rename(part, dest);
-    return found;
+    return { sha256: found, bytes };
   } finally {
     await rm(part, { force: true });
   }

@@ -1,4 +1,4 @@
-export { ArtifactCache, type Artifact, type ArtifactCacheOptions, type ArtifactFile, type ChecksumPolicy } from './cache.ts';
+export { ArtifactCache, DownloadCounters, processDownloads, type Artifact, type ArtifactCacheOptions, type ArtifactFile, type ChecksumPolicy } from './cache.ts';
 export { parseSha256File, parseSha256Sums } from './checksums.ts';
 export * from './errors.ts';
 export {

@@ -109,16 +109,18 @@ export class SshConnection {
       if (this.#closed) {
         throw new ConnectionLostError(this.label, `the SSH connection to ${this.label} is closed; retry to reconnect`);
       }
-      this.#counters?.roundTrip(this.host);
+      const counted = this.#counters?.command(this.host, command);
+      let sent = 0;
       try {
-        return await this.#run(command, options);
+        return await this.#run(command, options, (bytes) => (sent += bytes));
       } finally {
+        counted?.(sent);
         this.#lastUsed = Date.now();
       }
     });
   }
 
-  #run(command: string, options: RawExecOptions): Promise<RawExecResult> {
+  #run(command: string, options: RawExecOptions, sent: (bytes: number) => void): Promise<RawExecResult> {
     return new Promise((resolve, reject) => {
       this.#client.exec(command, (err, channel) => {
         if (err) {
@@ -126,7 +128,7 @@ export class SshConnection {
           reject(new ConnectionLostError(this.label, message, { cause: err }));
           return;
         }
-        collect(channel, options, this.label).then(resolve, reject);
+        collect(channel, options, this.label, sent).then(resolve, reject);
       });
     });
   }
@@ -178,7 +180,7 @@ function forward(bastion: Client, target: HostTarget): Promise<Duplex> {
   });
 }
 
-function collect(channel: ClientChannel, options: RawExecOptions, label: string): Promise<RawExecResult> {
+function collect(channel: ClientChannel, options: RawExecOptions, label: string, sent: (bytes: number) => void): Promise<RawExecResult> {
   return new Promise((resolve, reject) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -227,8 +229,10 @@ function collect(channel: ClientChannel, options: RawExecOptions, label: string)
         stdinError ??= error;
         channel.close();
       });
+      stdin.on('data', (chunk: Buffer | string) => sent(Buffer.byteLength(chunk)));
       stdin.pipe(channel);
     } else {
+      if (stdin !== undefined) sent(Buffer.byteLength(stdin));
       channel.end(stdin);
     }
   });

@@ -2,6 +2,7 @@
 // tunnel of tunnel-request.ts, with TLS verified and the operator's identity): status codes become
 // errors that say what was asked, and a 404 on a read is an absence, not a failure.
 import { KubesmithError } from '../errors.ts';
+import { BusyTime } from '../host/counters.ts';
 import type { TunnelRequest, TunnelResponse } from './tunnel-request.ts';
 
 export type Send = (request: Omit<TunnelRequest, 'verify' | 'identity'>) => Promise<TunnelResponse>;
@@ -26,15 +27,22 @@ export class WorkloadApiError extends KubesmithError {
 export const MERGE_PATCH = 'application/merge-patch+json';
 export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
 
+/** Every WorkloadApi's requests that were not given a clock of their own: how long this process waited on cluster APIs. */
+export const processWorkloadApi = new BusyTime();
+
 export class WorkloadApi {
   readonly #send: Send;
+  readonly #time: BusyTime;
 
-  constructor(send: Send) {
+  /** `time` counts the requests, tunnel included (processWorkloadApi by default). */
+  constructor(send: Send, time: BusyTime = processWorkloadApi) {
     this.#send = send;
+    this.#time = time;
   }
 
   async json<T>(method: TunnelRequest['method'], path: string, body?: unknown, contentType?: string): Promise<T> {
-    const response = await this.#send({ method, path, ...(body === undefined ? {} : { body }), ...(contentType ? { contentType } : {}) });
+    const request = { method, path, ...(body === undefined ? {} : { body }), ...(contentType ? { contentType } : {}) };
+    const response = await this.#time.time(() => this.#send(request));
     if (response.status < 200 || response.status > 299) throw new WorkloadApiError(method, path, response);
     return (response.body ? JSON.parse(response.body) : {}) as T;
   }

@@ -32,6 +32,23 @@ async function labelHost(client: KubeClient, namespace: string, name: string, ro
   await client.patch(resourcePath(machineHostResource, namespace, name), { metadata: { labels: { role } } }, 'application/merge-patch+json');
 }
 
+/**
+ * The key Secret and a MachineHost per test host: the first `controlPlanes` named `cp-N` and
+ * labelled role=control-plane, the rest `w-N` and role=worker; returns their names once all are Ready.
+ */
+export async function registerClusterHosts(client: KubeClient, namespace: string, test: TestHosts, controlPlanes: number, timeoutMs?: number): Promise<string[]> {
+  await createKeySecret(client, namespace, 'ssh-key', test.keyPair.privateKey);
+  const names = test.hosts.map((_, i) => (i < controlPlanes ? `cp-${i + 1}` : `w-${i - controlPlanes + 1}`));
+  await Promise.all(
+    test.hosts.map(async (h, i) => {
+      await createMachineHost(client, namespace, names[i]!, h);
+      await labelHost(client, namespace, names[i]!, i < controlPlanes ? 'control-plane' : 'worker');
+    }),
+  );
+  await Promise.all(names.map((n) => waitForCondition(client, namespace, n, 'Ready', 'True', undefined, timeoutMs)));
+  return names;
+}
+
 /** `controlPlanes` hosts labelled role=control-plane (`cp-N`) and `workers` labelled role=worker (`w-N`), all Ready. */
 export async function readyClusterHosts(prefix: string, controlPlanes: number, workers: number): Promise<ClusterWorld> {
   const kc = testKubeConfig();
@@ -39,15 +56,7 @@ export async function readyClusterHosts(prefix: string, controlPlanes: number, w
   const [test, env] = await Promise.all([startHosts(controlPlanes + workers, { prefix }), startControlPlaneEnv(kc, namespace)]);
   const gateway = await gatewayOf(test.network);
   const [registry, dns] = await Promise.all([startImageRegistry(gateway), startUpstreamDns(gateway, { [OUTSIDE_NAME.name]: OUTSIDE_NAME.address })]);
-  await createKeySecret(env.client, namespace, 'ssh-key', test.keyPair.privateKey);
-  const names = test.hosts.map((_, i) => (i < controlPlanes ? `cp-${i + 1}` : `w-${i - controlPlanes + 1}`));
-  await Promise.all(
-    test.hosts.map(async (h, i) => {
-      await createMachineHost(env.client, namespace, names[i]!, h);
-      await labelHost(env.client, namespace, names[i]!, i < controlPlanes ? 'control-plane' : 'worker');
-    }),
-  );
-  await Promise.all(names.map((n) => waitForCondition(env.client, namespace, n, 'Ready', 'True')));
+  const names = await registerClusterHosts(env.client, namespace, test, controlPlanes);
   return {
     namespace,
     test,

@@ -1,4 +1,4 @@
-// CoreDNSReady: cluster DNS is installed once the control plane's Nodes exist and serves once a pod
+// CoreDNSReady: cluster DNS is installed once the API serves, and serves once a Node with a pod
 // network lets its pods start. Until a Node is Ready the condition says a NetworkAddon is what it
 // waits for; a CoreDNS that crashes says why, in its own last words.
 import type { V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
@@ -43,7 +43,8 @@ async function spreadReplicas(scope: ControlPlaneScope, api: WorkloadApi, ready:
 
 export const dnsPhase: Phase<ControlPlaneScope> = {
   condition: 'CoreDNSReady',
-  needs: ['NodesRegistered'],
+  // Applied as soon as the API serves, so its pods start the moment a Node has a pod network.
+  needs: ['Available'],
   does: 'cluster DNS serves',
   async run(scope): Promise<PhaseOutcome> {
     const { cp } = scope;
