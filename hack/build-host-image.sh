@@ -138,8 +138,10 @@ mounts() {
 want=$(for g in $groups; do echo "$root/$g $g"; done)
 [ "$(mounts | sort)" = "$want" ] && exit 0
 mount -o remount,rw "$root"
-# Take every controller mount down, stacked ones included, then mount each hierarchy once.
-while m=$(mounts | tail -n 1 | cut -d' ' -f1) && [ -n "$m" ]; do umount "$m"; done
+# Take every controller mount down, stacked ones included, then mount each hierarchy once. A
+# hierarchy a process is being put in at boot is busy; detached lazily, it stays whole for the
+# processes in it and is mounted again below, so no hierarchy is ever left unmounted.
+while m=$(mounts | tail -n 1 | cut -d' ' -f1) && [ -n "$m" ]; do umount "$m" 2>/dev/null || umount -l "$m"; done
 for g in $groups; do
   if [ -L "$root/$g" ]; then rm "$root/$g"; fi
   mkdir -p "$root/$g"

@@ -83,7 +83,8 @@ class HostContainer extends GenericContainer {
       .withDroppedCapabilities('SYS_RESOURCE')
       .withSecurityOpt('seccomp=unconfined', 'apparmor=unconfined')
       .withTmpFs({ '/sys/fs/cgroup': 'rw' })
-      .withWaitStrategy(Wait.forSuccessfulCommand('systemctl is-system-running --wait; systemctl is-active --quiet ssh'))
+      // A host whose cgroup mounts failed would boot and then fail every kubelet: fail it here, plainly.
+      .withWaitStrategy(Wait.forSuccessfulCommand('systemctl is-system-running --wait; systemctl is-active --quiet ssh && ! systemctl is-failed --quiet kubesmith-cgroup-v1-mounts'))
       .withStartupTimeout(BOOT_TIMEOUT_MS);
     Object.assign(this.hostConfig, {
       CgroupnsMode: 'private',

@@ -49,6 +49,7 @@ async function podsIn(namespace: string, selector: string): Promise<V1Pod[]> {
 }
 
 const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+const serving = (pod: V1Pod) => isReady(pod) && !pod.metadata?.deletionTimestamp;
 const restarts = (pod: V1Pod) => pod.status?.containerStatuses?.reduce((sum, c) => sum + c.restartCount, 0) ?? 0;
 
 /** CoreDNS sampled every couple of seconds from the moment it serves, to show it keeps serving. */
@@ -61,14 +62,23 @@ function sampleCoreDns(): void {
     while (!stopSampling) {
       const pods = await podsIn('kube-system', 'k8s-app=kube-dns').catch(() => undefined);
       if (pods) {
-        const serving = pods.filter((p) => isReady(p) && !p.metadata?.deletionTimestamp);
         // A replica moved apart just before (CoreDNSSpread) may still be shutting down: not serving, not counted.
-        const seen = serving.map((p) => `${p.metadata!.name}@${p.spec?.nodeName}`).join(', ');
-        coreDnsSamples.push({ at: Date.now(), ready: serving.length, restarts: serving.reduce((s, p) => s + restarts(p), 0), pods: seen });
+        const up = pods.filter(serving);
+        const seen = up.map((p) => `${p.metadata!.name}@${p.spec?.nodeName}`).join(', ');
+        coreDnsSamples.push({ at: Date.now(), ready: up.length, restarts: up.reduce((s, p) => s + restarts(p), 0), pods: seen });
       }
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
   })();
+}
+
+/** What each host runs, for a bring-up that did not finish: the failure says where it stopped. */
+async function hostsState(): Promise<string> {
+  const probe =
+    'echo "kubelet $(systemctl is-active kubelet), containerd $(systemctl is-active containerd), cni: $(ls /etc/cni/net.d 2>/dev/null | tr "\\n" " "), ' +
+    'lease: $(grep SUBNET /run/flannel/subnet.env 2>/dev/null)"; journalctl -u kubelet -n 8 --no-pager -o cat 2>/dev/null';
+  const states = await Promise.all([...world.hosts].map(async ([name, h]) => `--- ${name}: ${(await h.run(probe)).stdout}`));
+  return states.join('\n');
 }
 
 async function setReplicas(replicas: number): Promise<void> {
@@ -89,7 +99,9 @@ describe('a whole cluster with flannel vxlan and CoreDNS from four resources', (
     await createTestControlPlane(world, CP);
     await createWorkerPool(world.env.client, world.namespace, POOL, { controlPlaneRef: { name: CP }, replicas: 2 });
     await createNetworkAddon(world.env.client, world.namespace, NET, { controlPlaneRef: { name: CP }, provider: 'flannel', flannel: { backend: 'vxlan' } });
-    const addon = await waitForNetworkAddon(world.env.client, world.namespace, NET, 'Ready', 'True', undefined, 400_000);
+    const addon = await waitForNetworkAddon(world.env.client, world.namespace, NET, 'Ready', 'True', undefined, 200_000).catch(async (error: unknown) => {
+      throw new Error(`${(error as Error).message}\n${await hostsState()}`, { cause: error });
+    });
     expect(addon.status?.nodes).toEqual(['cp-1', 'w-1', 'w-2']);
     // The hosts' eth0 carries 1500; vxlan takes 50 of it.
     expect(addon.status!.conditions!.find((c) => c.type === 'Installed')!.message).toBe('flannel vxlan on 3 Nodes, pod MTU 1450');
@@ -112,8 +124,9 @@ describe('a whole cluster with flannel vxlan and CoreDNS from four resources', (
     }
     const flannel = await podsIn('kube-flannel', 'app=flannel');
     expect(flannel.map((p) => p.spec!.nodeName).sort()).toEqual(['cp-1', 'w-1', 'w-2']);
-    const dns = await podsIn('kube-system', 'k8s-app=kube-dns');
-    expect(dns.filter(isReady)).toHaveLength(2);
+    // A replica just moved apart (CoreDNSSpread) may still be shutting down: only the serving ones count.
+    const dns = (await podsIn('kube-system', 'k8s-app=kube-dns')).filter(serving);
+    expect(dns).toHaveLength(2);
     expect(new Set(dns.map((p) => p.spec!.nodeName)).size).toBe(2);
     const service = JSON.parse(await kubectl('get', 'service', '-n', 'kube-system', 'kube-dns', '-o', 'json')) as { spec: { clusterIP: string } };
     expect(service.spec.clusterIP).toBe('10.96.0.10');
@@ -145,7 +158,7 @@ describe('a whole cluster with flannel vxlan and CoreDNS from four resources', (
   it('gives a worker added later the network, restarting nothing else', async () => {
     const before = {
       flannel: (await podsIn('kube-flannel', 'app=flannel')).map((p) => `${p.metadata!.uid}:${restarts(p)}`).sort(),
-      dns: (await podsIn('kube-system', 'k8s-app=kube-dns')).map((p) => `${p.metadata!.uid}:${restarts(p)}`).sort(),
+      dns: (await podsIn('kube-system', 'k8s-app=kube-dns')).filter(serving).map((p) => `${p.metadata!.uid}:${restarts(p)}`).sort(),
     };
     const units = 'for u in containerd kubelet kube-proxy; do systemctl show -p MainPID --value $u; done; stat -c %Y /etc/cni/net.d/10-kubesmith-flannel.conflist';
     const hostState = async () => Promise.all(['cp-1', 'w-1', 'w-2'].map((n) => sh(host(n), units)));
@@ -178,7 +191,7 @@ describe('a whole cluster with flannel vxlan and CoreDNS from four resources', (
     expect(await netcheck(kubectl, 'late-w-3', 'resolve', 'kubernetes')).toBe('10.96.0.1');
 
     expect((await podsIn('kube-flannel', 'app=flannel')).map((p) => `${p.metadata!.uid}:${restarts(p)}`).filter((id) => before.flannel.includes(id)).sort()).toEqual(before.flannel);
-    expect((await podsIn('kube-system', 'k8s-app=kube-dns')).map((p) => `${p.metadata!.uid}:${restarts(p)}`).sort()).toEqual(before.dns);
+    expect((await podsIn('kube-system', 'k8s-app=kube-dns')).filter(serving).map((p) => `${p.metadata!.uid}:${restarts(p)}`).sort()).toEqual(before.dns);
     expect(await hostState()).toEqual(beforeHosts);
   });
 
