@@ -54,22 +54,27 @@ const restarts = (pod: V1Pod) => pod.status?.containerStatuses?.reduce((sum, c) 
 
 /** CoreDNS sampled every couple of seconds from the moment it serves, to show it keeps serving. */
 const coreDnsSamples: { at: number; ready: number; restarts: number; pods: string }[] = [];
-let sampling: Promise<void> | undefined;
-let stopSampling = false;
+let sampler: ReturnType<typeof setInterval> | undefined;
+let inFlight: Promise<void> = Promise.resolve();
 
-function sampleCoreDns(): void {
-  sampling = (async () => {
-    while (!stopSampling) {
-      const pods = await podsIn('kube-system', 'k8s-app=kube-dns').catch(() => undefined);
-      if (pods) {
-        // A replica moved apart just before (CoreDNSSpread) may still be shutting down: not serving, not counted.
-        const up = pods.filter(serving);
-        const seen = up.map((p) => `${p.metadata!.name}@${p.spec?.nodeName}`).join(', ');
-        coreDnsSamples.push({ at: Date.now(), ready: up.length, restarts: up.reduce((s, p) => s + restarts(p), 0), pods: seen });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-    }
-  })();
+async function sampleCoreDns(): Promise<void> {
+  const pods = await podsIn('kube-system', 'k8s-app=kube-dns').catch(() => undefined);
+  if (!pods) return;
+  // A replica moved apart just before (CoreDNSSpread) may still be shutting down: not serving, not counted.
+  const up = pods.filter(serving);
+  const seen = up.map((p) => `${p.metadata!.name}@${p.spec?.nodeName}`).join(', ');
+  coreDnsSamples.push({ at: Date.now(), ready: up.length, restarts: up.reduce((s, p) => s + restarts(p), 0), pods: seen });
+}
+
+function startSampling(): void {
+  sampler = setInterval(() => {
+    inFlight = inFlight.then(sampleCoreDns);
+  }, 2_000);
+}
+
+async function stopSampling(): Promise<void> {
+  clearInterval(sampler);
+  await inFlight;
 }
 
 /** What each host runs, for a bring-up that did not finish: the failure says where it stopped. */
@@ -89,8 +94,7 @@ beforeAll(async () => {
   world = await readyClusterHosts('flannel', 1, 3);
 });
 afterAll(async () => {
-  stopSampling = true;
-  await sampling;
+  await stopSampling();
   await world?.stop();
 });
 
@@ -109,7 +113,7 @@ describe('a whole cluster with flannel vxlan and CoreDNS from four resources', (
     const cp = await waitForControlPlane(world.env.client, world.namespace, CP, 'Ready', 'True', undefined, 240_000);
     expect(cp.status!.conditions!.find((c) => c.type === 'CoreDNSReady')!.message).toMatch(/^2 CoreDNS replicas ready on .+; kube-dns at 10\.96\.0\.10$/);
     cluster = await workloadCluster(world.env.client, world.namespace, CP);
-    sampleCoreDns();
+    startSampling();
 
     const nodes = (JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as { items: V1Node[] }).items;
     expect(nodes.map((n) => n.metadata!.name).sort()).toEqual(['cp-1', 'w-1', 'w-2']);
@@ -240,8 +244,7 @@ describe('a whole cluster with flannel vxlan and CoreDNS from four resources', (
   });
 
   it('takes flannel off the cluster and its traces off every host when the NetworkAddon is deleted', async () => {
-    stopSampling = true;
-    await sampling;
+    await stopSampling();
     await world.env.client.delete(resourcePath(networkAddonResource, world.namespace, NET));
     await waitFor(
       'the NetworkAddon to be gone',
