@@ -20,6 +20,7 @@ import { isRunning, logTail, stopProcess } from '../test/support/processes.ts';
 import { gatewayOf, startHosts } from '../test/support/hosts.ts';
 import { KUBERNETES_VERSION } from '../test/support/control-plane-env.ts';
 import { buildKubernetesRelease } from '../test/support/artifact-mirror.ts';
+import { REGISTRY_ENV, registryConfig } from '../test/support/image-registry.ts';
 import { OUTSIDE_NAME } from '../test/support/upstream-dns.ts';
 import { capture, docker, kubectlWith, run } from './dev-exec.ts';
 import { readCluster, type ClusterAccess, type ClusterView } from './dev-progress.ts';
@@ -159,20 +160,8 @@ async function waitUntil(what: string, proc: OwnedProcess, logName: string, chec
 async function startRegistry(state: State, tools: string, storage: string, gateway: string): Promise<string> {
   const host = `${gateway}:${await freePortOn(gateway)}`;
   const config = join(stateDir, 'registry.yml');
-  writeFileSync(
-    config,
-    [
-      'version: 0.1',
-      'log: { level: info, accesslog: { disabled: false } }',
-      'storage:',
-      `  filesystem: { rootdirectory: ${JSON.stringify(storage)} }`,
-      '  maintenance: { readonly: { enabled: true }, uploadpurging: { enabled: false } }',
-      `http: { addr: ${JSON.stringify(host)} }`,
-      '',
-    ].join('\n'),
-  );
-  // No OpenTelemetry exporter: it would try to send traces to a collector that is not there.
-  const proc = startDetached('registry', join(tools, 'registry'), ['serve', config], config, { ...process.env, OTEL_TRACES_EXPORTER: 'none' });
+  writeFileSync(config, registryConfig(storage, host));
+  const proc = startDetached('registry', join(tools, 'registry'), ['serve', config], config, REGISTRY_ENV);
   state.processes.push({ name: 'image registry', process: proc });
   save(state);
   await waitUntil(`the image registry on ${host}`, proc, 'registry', async () => {

@@ -3,9 +3,9 @@
 // API server decides what changed. Each object is read first, so a reconcile that changes nothing
 // says so (same resourceVersion) and records no Event.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { APPLY_PATCH } from '../runtime/kube-client.ts';
 import type { WorkloadApi } from './api.ts';
 
-export const APPLY_PATCH = 'application/apply-patch+yaml';
 export const FIELD_MANAGER = 'kubesmith';
 
 /** An object of a kind this table knows, with its name (and namespace when the kind has one). */
@@ -35,7 +35,7 @@ export function manifestPath(object: Pick<Manifest, 'apiVersion' | 'kind' | 'met
   return `${group}${namespace}/${kind.plural}/${encodeURIComponent(object.metadata.name)}`;
 }
 
-export function describeManifest(object: Pick<Manifest, 'kind' | 'metadata'>): string {
+function describeManifest(object: Pick<Manifest, 'kind' | 'metadata'>): string {
   return `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
 }
 

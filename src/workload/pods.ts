@@ -14,7 +14,7 @@ export function isPodReady(pod: V1Pod): boolean {
 }
 
 /** What keeps a pod from serving: "Pending", "ImagePullBackOff: <message>", "CrashLoopBackOff: <last log lines>". */
-export function podState(pod: V1Pod): string {
+function podState(pod: V1Pod): string {
   const container = pod.status?.containerStatuses?.[0];
   const waiting = container?.state?.waiting;
   const last = container?.lastState?.terminated?.message?.trim().split('\n').slice(-2).join(' ');

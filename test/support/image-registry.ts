@@ -54,6 +54,25 @@ const ACCESS_LINE = /^(\S+) \S+ \S+ \[[^\]]*\] "(\S+) (\S+) [^"]*" (\d{3}) /;
 const MANIFEST_PATH = /^\/v2\/(.+)\/manifests\/([^/?]+)$/;
 
 /**
+ * The registry's configuration: `storage` served read only (many test runs share the cached
+ * storage, and a test must not be able to push to it), access log on, listening on `listen`.
+ */
+export function registryConfig(storage: string, listen: string): string {
+  return [
+    'version: 0.1',
+    'log: { level: info, accesslog: { disabled: false } }',
+    'storage:',
+    `  filesystem: { rootdirectory: ${JSON.stringify(storage)} }`,
+    '  maintenance: { readonly: { enabled: true }, uploadpurging: { enabled: false } }',
+    `http: { addr: ${JSON.stringify(listen)} }`,
+    '',
+  ].join('\n');
+}
+
+/** No OpenTelemetry exporter: it would try to send traces to a collector that is not there. */
+export const REGISTRY_ENV = { ...process.env, OTEL_TRACES_EXPORTER: 'none' };
+
+/**
  * Runs a registry on `address` (an IP, or `IP:port`; without a port a free one is taken) serving
  * `storage` (default: buildImageRegistryStorage()) read only, and waits until it answers /v2/.
  */
@@ -62,24 +81,8 @@ export async function startImageRegistry(address: string, options: { storage?: s
   const registry = join(bash('build-test-tools.sh'), 'registry');
   const listen = /:\d+$/.test(address) ? address : `${address}:0`;
   const dir = mkdtempSync(join(tmpdir(), 'kubesmith-registry-'));
-  // Read-only: many test runs share the cached storage, and a test must not be able to push to it.
-  writeFileSync(
-    join(dir, 'config.yml'),
-    [
-      'version: 0.1',
-      'log: { level: info, accesslog: { disabled: false } }',
-      'storage:',
-      `  filesystem: { rootdirectory: ${JSON.stringify(storage)} }`,
-      '  maintenance: { readonly: { enabled: true }, uploadpurging: { enabled: false } }',
-      `http: { addr: ${JSON.stringify(listen)} }`,
-      '',
-    ].join('\n'),
-  );
-  // No OpenTelemetry exporter: it would try to send traces to a collector that is not there.
-  const child = spawn(registry, ['serve', join(dir, 'config.yml')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OTEL_TRACES_EXPORTER: 'none' },
-  });
+  writeFileSync(join(dir, 'config.yml'), registryConfig(storage, listen));
+  const child = spawn(registry, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'], env: REGISTRY_ENV });
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
   let exited = false;

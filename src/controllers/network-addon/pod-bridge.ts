@@ -5,7 +5,7 @@
 import { shellQuote, writeFiles, type HostSession } from '../../host/index.ts';
 import { removeFiles } from '../remote-files.ts';
 
-export const BRIDGE_NAME = 'cni0';
+const BRIDGE_NAME = 'cni0';
 const MASQUERADE_COMMENT = 'kubesmith: pods to outside the pod network';
 
 export function podBridgeConfig(name: string, subnet: string, mtu: number | undefined): string {

@@ -9,8 +9,8 @@ import { convergePodBridge, removePodBridge } from '../pod-bridge.ts';
 import { nthAddress } from '../../../pki/index.ts';
 
 export const FLANNEL_CONFIG_PATH = '/etc/cni/net.d/10-kubesmith-flannel.conflist';
-export const SUBNET_ENV = '/run/flannel/subnet.env';
-export const VXLAN_DEVICE = 'flannel.1';
+const SUBNET_ENV = '/run/flannel/subnet.env';
+const VXLAN_DEVICE = 'flannel.1';
 
 export interface FlannelLease {
   network: string;
