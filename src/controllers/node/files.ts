@@ -20,13 +20,16 @@ export const UNIT_INPUTS: Record<NodeUnit, readonly string[]> = {
   'kube-proxy': [KUBE_PROXY_UNIT, KUBE_PROXY_BINARY, NODE_PATHS.kubeProxyConfig, NODE_PATHS.kubeProxyKubeconfig],
 };
 
+/** Root only, as the CIS benchmark asks of the kubelet's unit (4.1.1) and its config file (4.1.9). */
+export const KUBELET_FILE_MODE = 0o600;
+
 export function nodeFiles(plan: NodePlan, resolvConf: string): FileSpec[] {
   return [
     { path: NODE_PATHS.containerdConfig, mode: 0o644, content: containerdConfig({ ...plan }) },
     ...registryHostsFiles(plan.registryMirrors),
     { path: CONTAINERD_UNIT, mode: 0o644, content: containerdUnit() },
-    { path: NODE_PATHS.kubeletConfig, mode: 0o644, content: kubeletConfig(plan, resolvConf) },
-    { path: KUBELET_UNIT, mode: 0o644, content: kubeletUnit(plan) },
+    { path: NODE_PATHS.kubeletConfig, mode: KUBELET_FILE_MODE, content: kubeletConfig(plan, resolvConf) },
+    { path: KUBELET_UNIT, mode: KUBELET_FILE_MODE, content: kubeletUnit(plan) },
     { path: NODE_PATHS.kubeProxyConfig, mode: 0o644, content: kubeProxyConfig(plan) },
     { path: KUBE_PROXY_UNIT, mode: 0o644, content: kubeProxyUnit() },
   ];

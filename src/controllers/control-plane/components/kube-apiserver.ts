@@ -1,6 +1,7 @@
 // kube-apiserver: kubeadm's flags (cmd/kubeadm/app/phases/controlplane/manifests.go) plus the CIS
 // benchmark items an installer controls: no profiling, TLS 1.2 or later, an audit log that rotates,
-// Secrets encrypted at rest, and anonymous requests only to the health endpoints.
+// Secrets encrypted at rest, anonymous requests only to the health endpoints, and service-account
+// tokens that expire when asked (1.2.30), not a year later.
 // The port the controller-manager and scheduler kubeconfigs name for the API server on their host.
 import { DEFAULT_API_SERVER_PORT } from '../../../pki/kubeconfig.ts';
 import { AUDIT_LOG_PATH, AUDIT_POLICY_PATH } from './audit-policy.ts';
@@ -51,6 +52,9 @@ export const kubeApiServer = defineComponent({
     ['requestheader-group-headers', 'X-Remote-Group'],
     ['requestheader-username-headers', 'X-Remote-User'],
     ['secure-port', String(API_SERVER_PORT)],
+    // The extension (a year instead of the hour asked for) bridged clients that read their token
+    // once, such as client-go before v0.15; clients since then reread their projected token.
+    ['service-account-extend-token-expiration', 'false'],
     ['service-account-issuer', `https://kubernetes.default.svc.${plan.dnsDomain}`],
     ['service-account-key-file', pki.serviceAccountPublicKey],
     ['service-account-signing-key-file', pki.serviceAccountKey],

@@ -4,7 +4,7 @@
 import { pushArtifact, type Artifact } from '../../../artifacts/index.ts';
 import { shellQuote, writeFile, type HostSession } from '../../../host/index.ts';
 import { staleUnitsIn, staleUnitsScript } from '../../units/stale-units.ts';
-import { ETCD_BINARY, ETCD_BOOTSTRAP_ENV_PATH, ETCD_UNIT_PATH, etcdBootstrapEnv, etcdUnit, type EtcdMemberPlan, type InitialMember } from './unit.ts';
+import { ETCD_BINARY, ETCD_BOOTSTRAP_ENV_PATH, ETCD_UNIT_PATH, etcdBootstrapEnv, etcdUnitFile, type EtcdMemberPlan, type InitialMember } from './unit.ts';
 
 export interface EtcdHostState {
   /** The data directory holds a member (etcd has run here before). */
@@ -46,7 +46,7 @@ export async function readEtcdState(session: HostSession, dataDir: string): Prom
 export async function prepareEtcdHost(session: HostSession, plan: EtcdMemberPlan, artifact: Artifact): Promise<EtcdHostState> {
   await pushArtifact(session, artifact);
   await ensureDataDir(session, plan.dataDir);
-  const unit = await writeFile(session, { path: ETCD_UNIT_PATH, content: etcdUnit(plan), mode: 0o644 });
+  const unit = await writeFile(session, etcdUnitFile(plan));
   if (unit.changed) await session.check('systemctl daemon-reload', { changes: 'reloaded systemd units' });
   const state = await readEtcdState(session, plan.dataDir);
   // A member running older settings is only marked (see stale-units.ts): members restart one at a time.

@@ -2,6 +2,7 @@
 // environment a member reads the first time it starts. Kept apart because the unit must not change
 // once written (a changed unit means a restart) while the initial cluster differs for every member
 // that joins; etcd ignores the initial-* settings once its data directory holds a member.
+import type { FileSpec } from '../../../host/index.ts';
 import { KUBERNETES_DIR } from '../../../pki/index.ts';
 import { withExtraArgs, type Flag } from '../../units/managed-flags.ts';
 import { serviceUnit, unitPath } from '../../units/systemd-unit.ts';
@@ -64,6 +65,13 @@ export function etcdFlags(plan: EtcdMemberPlan): Flag[] {
     // The initial cluster is etcd's bootstrap environment, written per member by kubesmith.
     reserved: (name) => name.startsWith('initial-cluster'),
   });
+}
+
+/** Root only: the unit is where etcd's flags are, its "pod specification file" to the CIS benchmark (1.1.7). */
+export const ETCD_UNIT_MODE = 0o600;
+
+export function etcdUnitFile(plan: EtcdMemberPlan): FileSpec {
+  return { path: ETCD_UNIT_PATH, mode: ETCD_UNIT_MODE, content: etcdUnit(plan) };
 }
 
 export function etcdUnit(plan: EtcdMemberPlan): string {

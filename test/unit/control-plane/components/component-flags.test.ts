@@ -41,6 +41,7 @@ describe('kube-apiserver flags', () => {
       '--requestheader-group-headers=X-Remote-Group',
       '--requestheader-username-headers=X-Remote-User',
       '--secure-port=6443',
+      '--service-account-extend-token-expiration=false',
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       '--service-account-key-file=/etc/kubernetes/pki/sa.pub',
       '--service-account-signing-key-file=/etc/kubernetes/pki/sa.key',

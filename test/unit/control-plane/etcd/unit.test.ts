@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManagedFlagError } from '../../../../src/controllers/units/managed-flags.ts';
-import { etcdBootstrapEnv, etcdUnit, type EtcdMemberPlan } from '../../../../src/controllers/control-plane/etcd/unit.ts';
+import { etcdBootstrapEnv, etcdUnit, etcdUnitFile, type EtcdMemberPlan } from '../../../../src/controllers/control-plane/etcd/unit.ts';
 
 const plan: EtcdMemberPlan = { name: 'cp-1', ip: '10.0.0.11', dataDir: '/var/lib/etcd', clusterToken: 'default-demo' };
 
@@ -55,6 +55,12 @@ describe('etcdUnit', () => {
     expect(() => etcdUnit({ ...plan, extraArgs: { 'client-cert-auth': 'false', 'initial-cluster': 'x=y' } })).toThrow(
       'spec.etcd.extraArgs sets client-cert-auth, initial-cluster, which kubesmith manages itself; remove them',
     );
+  });
+});
+
+describe('etcdUnitFile', () => {
+  it('is the unit, readable by root only as CIS 1.1.7 asks of the file holding etcd\'s flags', () => {
+    expect(etcdUnitFile(plan)).toEqual({ path: '/etc/systemd/system/etcd.service', mode: 0o600, content: etcdUnit(plan) });
   });
 });
 
