@@ -26,6 +26,8 @@ import {
   firstSeenRows,
   isTrue,
   median,
+  parseRounds,
+  parseSizes,
   percent,
   phaseRows,
   phaseTimes,
@@ -43,6 +45,7 @@ import {
   type ClusterObjects,
   type PhaseTime,
   type PoolFigures,
+  type Size,
   type SshFigures,
 } from './bench-world.ts';
 import { processDownloads } from '../src/artifacts/index.ts';
@@ -53,19 +56,8 @@ import { processWorkloadApi } from '../src/workload/api.ts';
 import { createNetworkAddon, createTestControlPlane, createWorkerPool, type ClusterWorld } from '../test/support/cluster-world.ts';
 
 const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { sizes: { type: 'string', default: '1+1,3+2' } } });
-const rounds = Number(positionals[0] ?? 3);
-if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`rounds must be a positive whole number, not ${positionals[0]}`);
-
-interface Size {
-  label: string;
-  controlPlanes: number;
-  workers: number;
-}
-const SIZES: Size[] = flags.sizes.split(',').map((label) => {
-  const m = /^(\d+)\+(\d+)$/.exec(label.trim());
-  if (!m || Number(m[1]) < 1) throw new Error(`a size is <control planes>+<workers>, at least one control plane: not ${label}`);
-  return { label: label.trim(), controlPlanes: Number(m[1]), workers: Number(m[2]) };
-});
+const rounds = parseRounds(positionals[0]);
+const SIZES = parseSizes(flags.sizes);
 /** What the bring-up should take on this 2-core machine. */
 const TARGET_MS: Record<string, number> = { '1+1': 45_000, '3+2': 90_000 };
 const POLL_MS = 200;

@@ -116,6 +116,29 @@ export async function runBenchmark(main: () => Promise<void>): Promise<void> {
   }
 }
 
+// ---- What to run: `rounds` from the first positional argument (default 3), and cluster sizes.
+export interface Size {
+  /** `<control planes>+<workers>`, as given. */
+  label: string;
+  controlPlanes: number;
+  workers: number;
+}
+
+export function parseRounds(arg: string | undefined): number {
+  const rounds = Number(arg ?? 3);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`rounds must be a positive whole number, not ${arg}`);
+  return rounds;
+}
+
+/** `1+1,3+2` as sizes. */
+export function parseSizes(list: string): Size[] {
+  return list.split(',').map((label) => {
+    const m = /^(\d+)\+(\d+)$/.exec(label.trim());
+    if (!m || Number(m[1]) < 1) throw new Error(`a size is <control planes>+<workers>, at least one control plane: not ${label}`);
+    return { label: label.trim(), controlPlanes: Number(m[1]), workers: Number(m[2]) };
+  });
+}
+
 // ---- Figures and tables.
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 export const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -331,21 +354,22 @@ export function sshFiguresSince(world: ClusterWorld, before: SshFigures): SshFig
 /**
  * The world readyClusterHosts (test/support/cluster-world.ts) makes, without vitest's inject, in a
  * namespace of its own: `controlPlanes` hosts labelled role=control-plane (`cp-N`) and `workers`
- * labelled role=worker (`w-N`), all Ready, with a fresh artifact mirror and an empty artifact cache.
+ * labelled role=worker (`w-N`), all Ready, with a fresh artifact mirror and an empty artifact cache;
+ * the image registry serves `registryStorage` (default: hack/build-images.sh's).
  * Each part is registered for removal as it is made; `remove` takes it all away in order.
  */
 export async function readyWorld(
   kc: KubeConfig,
-  options: { namespace: string; prefix: string; controlPlanes: number; workers: number },
+  options: { namespace: string; prefix: string; controlPlanes: number; workers: number; registryStorage?: string },
 ): Promise<{ world: ClusterWorld; remove: () => Promise<void> }> {
-  const { namespace, prefix, controlPlanes, workers } = options;
+  const { namespace, prefix, controlPlanes, workers, registryStorage } = options;
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
   const [[test, removeHosts], [env, stopEnv]] = await Promise.all([
     made(startHosts(controlPlanes + workers, { prefix }), (t) => t.stop()),
     made(startControlPlaneEnv(kc, namespace), (e) => e.stop()),
   ]);
   const gateway = await gatewayOf(test.network);
-  const [registry, stopRegistry] = await made(startImageRegistry(gateway), (r) => r.stop());
+  const [registry, stopRegistry] = await made(startImageRegistry(gateway, { storage: registryStorage }), (r) => r.stop());
   const [dns, stopDns] = await made(startUpstreamDns(gateway, { [OUTSIDE_NAME.name]: OUTSIDE_NAME.address }), (d) => d.stop());
   const names = await registerClusterHosts(env.client, namespace, test, controlPlanes, 300_000);
   const world: ClusterWorld = { namespace, test, env, registry, dns, hosts: new Map(names.map((n, i) => [n, test.hosts[i]!])), stop: async () => {} };

@@ -23,6 +23,8 @@ coredns_version=v1.14.2  # src/controllers/control-plane/dns/manifests.ts COREDN
 log() { printf 'build-images: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+# shellcheck source=registry-writer.sh
+source "$here/registry-writer.sh"
 cache=${KUBESMITH_CACHE:-$HOME/.cache/kubesmith}
 command -v gcc >/dev/null || die "gcc is needed to build the pause image"
 tools=$(bash "$here/build-test-tools.sh")
@@ -67,29 +69,8 @@ layer netcheck
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$work/coredns-bin" -cf "$work/coredns.tar" coredns
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$work" -cf "$work/flannel.tar" opt
 
-# A registry of our own on a free loopback port, writing into the new storage directory.
-cat >"$work/config.yml" <<EOF
-version: 0.1
-log: { level: info, accesslog: { disabled: true } }
-storage:
-  filesystem: { rootdirectory: $store.tmp }
-  maintenance: { uploadpurging: { enabled: false } }
-http: { addr: 127.0.0.1:0 }
-EOF
-# No OpenTelemetry exporter: it would send traces to a collector that is not there.
-OTEL_TRACES_EXPORTER=none "$tools/registry" serve "$work/config.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-reg=
-for ((i = 0; i < 200; i++)); do
-  reg=$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$work/registry.log" | head -n 1)
-  # Logged once its socket listens, so connections from here on are accepted.
-  [[ -n $reg ]] && break
-  kill -0 "$registry_pid" 2>/dev/null || die "the registry exited: $(cat "$work/registry.log")"
-  sleep 0.1
-done
-[[ -n $reg ]] || die "the registry did not answer: $(cat "$work/registry.log")"
+start_registry_writer "$store.tmp"
 
-crane() { "$tools/crane" --insecure "$@" >>"$work/crane.log" 2>&1 || die "crane $* failed: $(cat "$work/crane.log")"; }
 crane append --oci-empty-base -f "$work/pause.tar" -t "$reg/kubesmith/pause:$pause_tag"
 crane mutate "$reg/kubesmith/pause:$pause_tag" --set-platform linux/amd64 --entrypoint /pause \
   --user 65535:65535 -t "$reg/kubesmith/pause:$pause_tag"

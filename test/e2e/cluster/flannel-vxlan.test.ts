@@ -77,6 +77,22 @@ async function stopSampling(): Promise<void> {
   await inFlight;
 }
 
+/** The pool's ControlPlaneAvailable messages while it is False, read until it turns True. */
+async function poolMessagesUntilAvailable(): Promise<string[]> {
+  const messages = new Set<string>();
+  await waitFor(
+    `WorkerPool ${POOL} ControlPlaneAvailable True`,
+    async () => {
+      const c = (await getWorkerPool(world.env.client, world.namespace, POOL)).status?.conditions?.find((x) => x.type === 'ControlPlaneAvailable');
+      if (c?.status === 'False') messages.add(c.message);
+      return c?.status === 'True';
+    },
+    200_000,
+    100,
+  );
+  return [...messages];
+}
+
 /** What each host runs, for a bring-up that did not finish: the failure says where it stopped. */
 async function hostsState(): Promise<string> {
   const probe =
@@ -102,6 +118,7 @@ describe('a whole cluster with flannel vxlan and CoreDNS from four resources', (
   it('brings every Node Ready on flannel vxlan, with the MTU derived from the hosts, and CoreDNS serving on two Nodes', async () => {
     await createTestControlPlane(world, CP);
     await createWorkerPool(world.env.client, world.namespace, POOL, { controlPlaneRef: { name: CP }, replicas: 2 });
+    const whileWaiting = poolMessagesUntilAvailable();
     await createNetworkAddon(world.env.client, world.namespace, NET, { controlPlaneRef: { name: CP }, provider: 'flannel', flannel: { backend: 'vxlan' } });
     const addon = await waitForNetworkAddon(world.env.client, world.namespace, NET, 'Ready', 'True', undefined, 200_000).catch(async (error: unknown) => {
       throw new Error(`${(error as Error).message}\n${await hostsState()}`, { cause: error });
@@ -112,6 +129,8 @@ describe('a whole cluster with flannel vxlan and CoreDNS from four resources', (
     await waitForWorkerPool(world.env.client, world.namespace, POOL, 'Ready', 'True');
     const cp = await waitForControlPlane(world.env.client, world.namespace, CP, 'Ready', 'True', undefined, 240_000);
     expect(cp.status!.conditions!.find((c) => c.type === 'CoreDNSReady')!.message).toMatch(/^2 CoreDNS replicas ready on .+; kube-dns at 10\.96\.0\.10$/);
+    // The workers were sent their binaries while the control plane came up, not once it served.
+    expect(await whileWaiting).toContainEqual(expect.stringMatching(/is not Available yet .*; node binaries are on w-1, w-2$/));
     cluster = await workloadCluster(world.env.client, world.namespace, CP);
     startSampling();
 

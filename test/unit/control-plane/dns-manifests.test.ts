@@ -27,6 +27,13 @@ describe('CoreDNS as the ControlPlane installs it', () => {
     expect(deployment.spec.template.spec.tolerations.map((t) => t.key)).toContain('node-role.kubernetes.io/control-plane');
   });
 
+  it('asks a replica whether it is ready every 2 s, so one that has just started serves within 2 s', () => {
+    const deployment = coreDnsManifests(cp).find((m) => m.kind === 'Deployment') as unknown as {
+      spec: { template: { spec: { containers: { readinessProbe: { httpGet: { path: string; port: number }; periodSeconds: number } }[] } } };
+    };
+    expect(deployment.spec.template.spec.containers[0]!.readinessProbe).toMatchObject({ httpGet: { path: '/ready', port: 8181 }, periodSeconds: 2 });
+  });
+
   it('takes the image from registry.k8s.io’s coredns/ path by default, as kubeadm does', () => {
     expect(coreDnsImage('registry.k8s.io')).toBe(`registry.k8s.io/coredns/coredns:${COREDNS_VERSION}`);
   });

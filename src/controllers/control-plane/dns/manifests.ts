@@ -109,7 +109,9 @@ export function coreDnsManifests(cp: ControlPlane): Manifest[] {
                   { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
                 ],
                 livenessProbe: { httpGet: { path: '/health', port: 8080, scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, failureThreshold: 5 },
-                readinessProbe: { httpGet: { path: '/ready', port: 8181, scheme: 'HTTP' } },
+                // Every 2 s, not the default 10: a replica that starts before its first answer
+                // (the usual case) then takes traffic about 8 s sooner, at each start and restart.
+                readinessProbe: { httpGet: { path: '/ready', port: 8181, scheme: 'HTTP' }, periodSeconds: 2 },
                 securityContext: {
                   allowPrivilegeEscalation: false,
                   capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
