@@ -39,6 +39,7 @@ export function addWorkerPoolController(manager: Manager, options: WorkerPoolCon
     recheckIntervalMs: options.recheckIntervalMs ?? 5 * 60_000,
     retryMs: options.retryMs ?? 15_000,
     drainTimeoutMs: options.drainTimeoutMs ?? 10 * 60_000,
+    staged: new Map<string, string>(),
   };
   const inNamespace = (ns: string | undefined) => workerPools.list().filter((wp) => wp.metadata.namespace === ns);
   manager.addController({

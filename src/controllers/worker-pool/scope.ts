@@ -25,6 +25,11 @@ export interface WorkerPoolDeps {
   retryMs: number;
   /** From a Node's cordon on, how long PodDisruptionBudgets may hold its drain before a person is asked. */
   drainTimeoutMs: number;
+  /**
+   * By WorkerPool and MachineHost uid, the digests of the node binaries pushed to a member while its
+   * ControlPlane came up: pushed once, not read back (every file hashed) on each reconcile of the wait.
+   */
+  staged: Map<string, string>;
 }
 
 export interface WorkerPoolScope {
