@@ -155,8 +155,9 @@ async function run(kc: KubeConfig, n: number, size: Size, path: Path, built: Bui
   });
   serveKubeadm(world, built.kubeadm, built.kubeadmSha256);
   const hosts = [...world.hosts.values()];
-  const pool = new SshPool();
-  const [cacheDir] = await made(mkdtempSync(join(tmpdir(), 'kubesmith-kubeadm-cache-')), (d) => rmSync(d, { recursive: true, force: true }));
+  // The admin script's SSH pool and artifact cache go with the run, after a failure too.
+  const [pool, disposePool] = await made(new SshPool(), (p) => p.dispose());
+  const [cacheDir, removeCache] = await made(mkdtempSync(join(tmpdir(), 'kubesmith-kubeadm-cache-')), (d) => rmSync(d, { recursive: true, force: true }));
   const ssh0 = sshFigures(world);
 
   const started = performance.now();
@@ -209,7 +210,7 @@ async function run(kc: KubeConfig, n: number, size: Size, path: Path, built: Bui
   } else {
     counts = { ...pool.counters.total(), bytesSent: pool.counters.timeTotal().bytesSent };
   }
-  pool.dispose();
+  await disposePool();
   const memory = await hostMemory(world);
   console.log(
     `round ${n} ${path} (${size.label}): ${seconds(totalMs)} (every Node Ready ${seconds(nodesReadyMs ?? NaN)}), ${counts.roundTrips} SSH round trips over ${counts.connections} connections, ` +
@@ -224,6 +225,7 @@ async function run(kc: KubeConfig, n: number, size: Size, path: Path, built: Bui
       ...(worker ? { worker: await runKubeBench(worker, { layout, role: 'worker' }) } : {}),
     };
   }
+  await removeCache();
   await remove();
   return { path, size, totalMs, nodesReadyMs: nodesReadyMs ?? NaN, ...counts, memory, cis: cisReports };
 }
