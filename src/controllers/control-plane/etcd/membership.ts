@@ -252,14 +252,17 @@ export interface MembershipInput {
   dataDir: string;
   /** The cluster ID recorded once the cluster formed, if any. */
   recordedId: string | undefined;
+  /**
+   * Told of each repair a person should hear of as soon as it is done, so that it is reported even
+   * when a later step of the same reconcile fails.
+   */
+  notify: (message: string) => void;
 }
 
 export interface MembershipResult {
   clusterId: string;
   /** Members started by this reconcile, which may still hold their bootstrap settings. */
   started: Member[];
-  /** What was done that a person should hear of. */
-  notices: string[];
 }
 
 /**
@@ -274,10 +277,10 @@ async function forgetLostMember(onHost: OnHost, view: EtcdView, member: Member, 
 
 /** Brings every claimed host into the cluster as a voting member and takes out members nobody claims. */
 export async function reconcileMembership(onHost: OnHost, input: MembershipInput): Promise<MembershipResult> {
-  const { members, states, dataDir } = input;
+  const { members, states, dataDir, notify } = input;
   const stopped = members.filter((m) => states.get(m.name)?.hasData && !states.get(m.name)?.active);
   let running = members.filter((m) => states.get(m.name)?.active);
-  const result: MembershipResult = { clusterId: '', started: [], notices: [] };
+  const result: MembershipResult = { clusterId: '', started: [] };
   if (running.length === 0 && stopped.length > 0) {
     // The whole cluster is down (a power cut, say): its members start again with their data, and
     // without first-start settings none of them can form a cluster of its own.
@@ -310,7 +313,7 @@ export async function reconcileMembership(onHost: OnHost, input: MembershipInput
   // A learner nobody claims blocks every add (etcd takes one learner at a time) and counts for no quorum.
   for (const entry of orphansOf(view.list, known).filter((e) => e.learner)) {
     await removeMember(onHost, view, entry, 0, describeEntry(entry));
-    result.notices.push(`removed ${describeEntry(entry)}, which no claimed MachineHost accounts for`);
+    notify(`removed ${describeEntry(entry)}, which no claimed MachineHost accounts for`);
   }
   for (const member of members) {
     const entry = entryFor(view.list, member);
@@ -318,7 +321,7 @@ export async function reconcileMembership(onHost: OnHost, input: MembershipInput
     const startedNow = result.started.includes(member);
     if (entry && entry.name !== '' && !state?.hasData && !startedNow) {
       await forgetLostMember(onHost, view, member, entry, members.filter((m) => m !== member));
-      result.notices.push(`${member.name} lost its etcd data directory: removed its old member and joined it afresh as a learner`);
+      notify(`${member.name} lost its etcd data directory: removed its old member, and it joins afresh as a learner`);
     } else if (entry && entry.name !== '' && !entry.learner) {
       continue;
     } else if (!entry && state?.hasData) {
@@ -335,7 +338,7 @@ export async function reconcileMembership(onHost: OnHost, input: MembershipInput
   }
   for (const entry of orphansOf(view.list, known)) {
     await removeMember(onHost, view, entry, await healthyVotersAmong(onHost, members), describeEntry(entry));
-    result.notices.push(`removed ${describeEntry(entry)}, which no claimed MachineHost accounts for`);
+    notify(`removed ${describeEntry(entry)}, which no claimed MachineHost accounts for`);
   }
   return result;
 }

@@ -53,7 +53,7 @@ async function rollRestarts(onHost: OnHost, members: readonly Member[], states: 
   }
 }
 
-async function converge(scope: ControlPlaneScope): Promise<string[]> {
+async function converge(scope: ControlPlaneScope): Promise<void> {
   const { cp, members, onHost } = scope;
   const recordedId = scope.status.etcdClusterID;
   // Refused before anything is installed: a bad flag, an unknown version, an unverified artifact.
@@ -77,12 +77,12 @@ async function converge(scope: ControlPlaneScope): Promise<string[]> {
     states,
     dataDir: cp.spec.etcd.dataDir,
     recordedId,
+    notify: (message) => scope.notices.push({ type: 'Warning', reason: 'EtcdMembershipRepaired', message }),
   });
   scope.status.etcdClusterID = membership.clusterId;
   await rollRestarts(onHost, members, states, membership.clusterId);
   const joined = new Set([...members.filter((m) => states.get(m.name)?.bootstrapEnv), ...membership.started]);
   await settleAll([...joined].map((member) => onHost(member, (s) => dropBootstrapEnv(s))));
-  return membership.notices;
 }
 
 export const etcdPhase: Phase<ControlPlaneScope> = {
@@ -90,8 +90,7 @@ export const etcdPhase: Phase<ControlPlaneScope> = {
   needs: ['CertificatesReady'],
   does: 'etcd is installed',
   async run(scope): Promise<PhaseOutcome> {
-    const notices = await converge(scope);
-    for (const message of notices) scope.notices.push({ type: 'Warning', reason: 'EtcdMembershipRepaired', message });
+    await converge(scope);
     const { members } = scope;
     const health = await checkEtcdHealth(scope.onHost, members, { recordedId: scope.status.etcdClusterID });
     scope.status.etcdMembers = health.members;
