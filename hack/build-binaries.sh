@@ -54,15 +54,15 @@ if missing "${components[@]}"; then
   done
   log "resolving k8s.io/kubernetes $KUBE_VERSION modules"
   (cd "$mod" && go mod tidy >&2)
-  for b in "${components[@]}"; do
-    [[ -x "$out/$b" ]] && continue
-    case $b in
-      kubectl) pkg=k8s.io/kubernetes/cmd/kubectl ;;
-      *) pkg=k8s.io/kubernetes/cmd/$b ;;
-    esac
-    log "building $b $KUBE_VERSION"
-    (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$out/$b.tmp" "$pkg" && mv "$out/$b.tmp" "$out/$b")
-  done
+  pkgs=()
+  for b in "${components[@]}"; do [[ -x "$out/$b" ]] || pkgs+=("k8s.io/kubernetes/cmd/$b"); done
+  # One build for all of them: the go command links the binaries in parallel, where separate builds
+  # would link one at a time. Each binary is named after its package's last path element.
+  log "building ${pkgs[*]##*/} $KUBE_VERSION"
+  rm -rf "$out.tmp" && mkdir -p "$out.tmp"
+  (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$out.tmp/" "${pkgs[@]}")
+  for b in "${pkgs[@]##*/}"; do mv "$out.tmp/$b" "$out/$b"; done
+  rm -rf "$out.tmp"
 fi
 
 if missing "${etcd_components[@]}"; then
@@ -78,8 +78,11 @@ if missing "${etcd_components[@]}"; then
   (cd "$mod" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION" >&2)
   ldflags="-s -w"
   log "building etcd and etcdctl $ETCD_VERSION"
-  (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$out/etcd.tmp" ./etcd && mv "$out/etcd.tmp" "$out/etcd")
-  (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$out/etcdctl.tmp" go.etcd.io/etcd/etcdctl/v3 && mv "$out/etcdctl.tmp" "$out/etcdctl")
+  # etcdctl/v3 builds as etcdctl: the go command names a binary after the element before a major version.
+  rm -rf "$out.tmp" && mkdir -p "$out.tmp"
+  (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$out.tmp/" ./etcd go.etcd.io/etcd/etcdctl/v3)
+  for b in "${etcd_components[@]}"; do mv "$out.tmp/$b" "$out/$b"; done
+  rm -rf "$out.tmp"
 fi
 
 printf '%s\n' "$out"
