@@ -320,7 +320,8 @@ async function up(args: string[]): Promise<void> {
   const mainTs = join(repoRoot, 'src', 'main.ts');
   state.processes.push({
     name: 'operator',
-    process: startDetached('operator', process.execPath, [mainTs, '--probe-port=0', '--probe-host=127.0.0.1'], mainTs, {
+    // With the node flags of `npm start` and the image, so that it is the operator users run.
+    process: startDetached('operator', process.execPath, ['--max-semi-space-size=2', mainTs, '--probe-port=0', '--probe-host=127.0.0.1'], mainTs, {
       ...process.env,
       KUBECONFIG: state.kubeconfig,
       // Kept in the state directory so that `down` leaves nothing behind.
