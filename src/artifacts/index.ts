@@ -16,4 +16,4 @@ export {
   type FileRef,
 } from './layout.ts';
 export { pushArtifact } from './push.ts';
-export { readTar, type TarEntry } from './tar.ts';
+export { readTar, type TarMember, type TarSink } from './tar.ts';

@@ -1,13 +1,71 @@
-// Reads chosen regular files out of a tar archive (POSIX ustar, with the GNU long-name and pax path
-// extensions Go's archive/tar and GNU tar write). The archive is already in memory and verified, so
-// this only walks headers; nothing is written to disk here.
+// Reads chosen regular files out of a tar stream (POSIX ustar, with the GNU long-name and pax path
+// extensions Go's archive/tar and GNU tar write). Each chosen file's content is handed on as it
+// arrives, so a release tarball is never held whole in memory: holding one (and its gunzipped copy)
+// cost the operator hundreds of MiB at its peak, and malloc kept most of it afterwards.
 
 const BLOCK = 512;
+/** Long-name and pax records hold a path; anything bigger is not an archive kubesmith reads. */
+const MAX_RECORD = 1024 * 1024;
 
-export interface TarEntry {
+export interface TarMember {
+  /** The member's path, without a leading `./`. */
   path: string;
   mode: number;
-  content: Buffer;
+  size: number;
+}
+
+/** Takes one member's content in order; `end` follows its last byte. */
+export interface TarSink {
+  write(chunk: Buffer): Promise<void>;
+  end(): Promise<void>;
+}
+
+/** Reads exact byte counts from a stream of chunks of any size. */
+class ByteReader {
+  readonly #chunks: AsyncIterator<Buffer>;
+  #pending: Buffer = Buffer.alloc(0);
+  /** Bytes taken so far, to say where in the archive a fault is. */
+  offset = 0;
+
+  constructor(source: AsyncIterable<Buffer>) {
+    this.#chunks = source[Symbol.asyncIterator]();
+  }
+
+  async #more(): Promise<boolean> {
+    const next = await this.#chunks.next();
+    if (next.done) return false;
+    this.#pending = this.#pending.length > 0 ? Buffer.concat([this.#pending, next.value]) : next.value;
+    return true;
+  }
+
+  /** The next `n` bytes in one buffer (fewer only at the end of the stream). */
+  async take(n: number): Promise<Buffer> {
+    while (this.#pending.length < n && (await this.#more()));
+    const taken = this.#pending.subarray(0, n);
+    this.#pending = this.#pending.subarray(taken.length);
+    this.offset += taken.length;
+    return taken;
+  }
+
+  /** Passes the next `n` bytes to `sink` chunk by chunk (or drops them); the count passed, short only at the end. */
+  async forward(n: number, sink?: (chunk: Buffer) => Promise<void>): Promise<number> {
+    let left = n;
+    while (left > 0) {
+      if (this.#pending.length === 0 && !(await this.#more())) break;
+      const piece = this.#pending.subarray(0, left);
+      this.#pending = this.#pending.subarray(piece.length);
+      this.offset += piece.length;
+      left -= piece.length;
+      await sink?.(piece);
+    }
+    return n - left;
+  }
+
+  /** Reads the stream to its end, so whatever produces it finishes cleanly. */
+  async drain(): Promise<void> {
+    this.#pending = Buffer.alloc(0);
+    while (await this.#more()) this.#pending = Buffer.alloc(0);
+  }
 }
 
 function field(header: Buffer, offset: number, length: number): string {
@@ -45,37 +103,36 @@ function paxPath(data: Buffer): string | undefined {
 }
 
 /**
- * The regular files of `archive` whose path `wanted` accepts. Throws on a malformed header, so a
- * truncated archive is never read as a shorter valid one.
+ * Reads the tar archive `source` streams, and for each regular file asks `choose` for a sink to
+ * stream its content into (undefined skips it). Throws on a malformed header or an archive that
+ * ends early, so a truncated archive is never read as a shorter valid one.
  */
-export function readTar(archive: Buffer, wanted: (path: string) => boolean): TarEntry[] {
-  const entries: TarEntry[] = [];
-  let offset = 0;
+export async function readTar(source: AsyncIterable<Buffer>, choose: (member: TarMember) => TarSink | undefined): Promise<void> {
+  const reader = new ByteReader(source);
   let longName: string | undefined;
-  while (offset + BLOCK <= archive.length) {
-    const header = archive.subarray(offset, offset + BLOCK);
-    if (header.every((b) => b === 0)) return entries;
-    if (!checksumValid(header)) throw new Error(`tar header at byte ${offset} has a wrong checksum`);
+  for (;;) {
+    const at = reader.offset;
+    const header = await reader.take(BLOCK);
+    if (header.length < BLOCK) throw new Error('tar archive ends without its end-of-archive blocks; it is truncated');
+    if (header.every((b) => b === 0)) return reader.drain();
+    if (!checksumValid(header)) throw new Error(`tar header at byte ${at} has a wrong checksum`);
     const size = octal(header, 124, 12);
+    const padding = Math.ceil(size / BLOCK) * BLOCK - size;
     const type = String.fromCharCode(header[156]! || 0x30);
-    const dataStart = offset + BLOCK;
-    const data = archive.subarray(dataStart, dataStart + size);
-    if (data.length < size) throw new Error(`tar entry at byte ${offset} is truncated`);
-    offset = dataStart + Math.ceil(size / BLOCK) * BLOCK;
-    if (type === 'L') {
-      longName = field(data, 0, data.length);
-      continue;
-    }
-    if (type === 'x') {
-      longName = paxPath(data) ?? longName;
+    if (type === 'L' || type === 'x') {
+      if (size > MAX_RECORD) throw new Error(`tar entry at byte ${at} has a ${size}-byte ${type} record; paths are never that long`);
+      const data = await reader.take(size + padding);
+      if (data.length < size + padding) throw new Error(`tar entry at byte ${at} is truncated`);
+      longName = type === 'L' ? field(data, 0, size) : (paxPath(data.subarray(0, size)) ?? longName);
       continue;
     }
     const prefix = field(header, 345, 155);
     const name = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
     longName = undefined;
-    if ((type === '0' || type === '7') && wanted(name)) {
-      entries.push({ path: name.replace(/^\.\//, ''), mode: octal(header, 100, 8), content: Buffer.from(data) });
-    }
+    const member = { path: name.replace(/^\.\//, ''), mode: octal(header, 100, 8), size };
+    const sink = type === '0' || type === '7' ? choose(member) : undefined;
+    const passed = await reader.forward(size, sink && ((chunk) => sink.write(chunk)));
+    if (passed < size || (await reader.forward(padding)) < padding) throw new Error(`tar entry at byte ${at} is truncated`);
+    await sink?.end();
   }
-  throw new Error('tar archive ends without its end-of-archive blocks; it is truncated');
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ArchiveContentError,
   ArtifactCache,
   ChecksumMismatchError,
   ChecksumMissingError,
@@ -20,16 +21,20 @@ let mirror: ArtifactMirror;
 const scratch = mkdtempSync(join(tmpdir(), 'artifact-cache-test-'));
 const tempDir = (prefix: string) => mkdtempSync(join(scratch, prefix));
 
-/** Publishes a fake etcd release `version` on the mirror; `sums` decides what SHA256SUMS says. */
-function publish(version: string, sums: 'right' | 'wrong' | 'none' | 'other-file'): void {
+/**
+ * Publishes a fake etcd release `version` on the mirror; `sums` decides what SHA256SUMS says, and
+ * `archive` whether the tarball is whole, lacks etcdctl, or is cut short (and published so).
+ */
+function publish(version: string, sums: 'right' | 'wrong' | 'none' | 'other-file', archive: 'whole' | 'no-etcdctl' | 'cut' = 'whole'): void {
   const name = `etcd-${version}-linux-amd64`;
   const stage = tempDir('release-');
   mkdirSync(join(stage, name));
   writeFileSync(join(stage, name, 'etcd'), `etcd ${version}`, { mode: 0o755 });
-  writeFileSync(join(stage, name, 'etcdctl'), `etcdctl ${version}`, { mode: 0o755 });
+  if (archive !== 'no-etcdctl') writeFileSync(join(stage, name, 'etcdctl'), `etcdctl ${version}`, { mode: 0o755 });
   const dir = join(mirror.root, 'etcd', version);
   mkdirSync(dir, { recursive: true });
-  const tarball = execFileSync('sh', ['-c', `tar -C ${stage} -cf - ${name} | gzip -n`]);
+  const whole = execFileSync('sh', ['-c', `tar -C ${stage} -cf - ${name} | gzip -n`]);
+  const tarball = archive === 'cut' ? whole.subarray(0, whole.length - 20) : whole;
   writeFileSync(join(dir, `${name}.tar.gz`), tarball);
   const sum = { right: sha256(tarball), wrong: sha256('something else'), 'other-file': sha256(tarball), none: '' }[sums];
   const file = sums === 'other-file' ? 'unrelated.tar.gz' : `${name}.tar.gz`;
@@ -89,6 +94,21 @@ describe('ArtifactCache', () => {
     expect((missingLine as Error).message).toContain('has no line for etcd-v9.0.4-linux-amd64.tar.gz');
     const skipped = await cache.get(etcdRelease(mirror.baseURL, 'v9.0.3', 'amd64'), 'Skip');
     expect(skipped.verified).toBe(false);
+  });
+
+  it('refuses a verified archive that lacks a member or is cut short, saying to replace it on the mirror', async () => {
+    publish('v9.0.6', 'right', 'no-etcdctl');
+    publish('v9.0.7', 'right', 'cut');
+    const cache = new ArtifactCache({ dir: tempDir('cache-') });
+    const lacking = await cache.get(etcdRelease(mirror.baseURL, 'v9.0.6', 'amd64'), 'Required').catch((e: unknown) => e);
+    expect(lacking).toBeInstanceOf(ArchiveContentError);
+    expect((lacking as Error).message).toBe(
+      "etcd-v9.0.6-linux-amd64.tar.gz has no etcd-v9.0.6-linux-amd64/etcdctl; it is not the release kubesmith expects",
+    );
+    const cut = await cache.get(etcdRelease(mirror.baseURL, 'v9.0.7', 'amd64'), 'Required').catch((e: unknown) => e);
+    expect(cut).toBeInstanceOf(ArchiveContentError);
+    expect((cut as ArchiveContentError).reason).toBe('ArtifactContentInvalid');
+    expect((cut as Error).message).toMatch(/^etcd-v9\.0\.7-linux-amd64\.tar\.gz is not a readable \.tar\.gz \(.+\); replace it on the mirror$/);
   });
 
   it('says which URL is missing when the release is not on the mirror', async () => {
