@@ -5,6 +5,7 @@
 import { KubesmithError } from '../errors.ts';
 import { summarize, type ConditionInput, type ConditionStatus } from '../runtime/conditions.ts';
 import type { StalledBy } from '../runtime/kstatus.ts';
+import type { Logger } from '../runtime/logger.ts';
 
 export interface PhaseOutcome {
   status: ConditionStatus;
@@ -35,6 +36,14 @@ export interface Phase<S> {
 
 /** Writes the report so far (the phases run until now); see Phase.publishes. */
 export type Publish = (partial: PhaseReport) => Promise<void>;
+
+export interface RunOptions {
+  /** Stops the run before the next phase (shutdown or lost leadership). */
+  signal?: AbortSignal;
+  publish?: Publish;
+  /** Each phase that ran is logged at debug level with its outcome and duration: where a slow reconcile spends its time. */
+  log?: Logger;
+}
 
 export interface PhaseReport {
   /** One per phase, in list order. */
@@ -93,7 +102,8 @@ function failed(condition: string, error: unknown): { input: ConditionInput; nee
  * for; an error ends only the phase it came from (later phases that need it wait). The signal is
  * checked before each phase: a stopped reconcile changes nothing more.
  */
-export async function runPhases<S>(phases: readonly Phase<S>[], scope: S, signal?: AbortSignal, publish?: Publish): Promise<PhaseReport> {
+export async function runPhases<S>(phases: readonly Phase<S>[], scope: S, options: RunOptions = {}): Promise<PhaseReport> {
+  const { signal, publish, log } = options;
   const done = new Map<string, ConditionInput>();
   const report: PhaseReport = { conditions: [] };
   const requeue = (ms: number | undefined) => {
@@ -108,6 +118,7 @@ export async function runPhases<S>(phases: readonly Phase<S>[], scope: S, signal
       // After a bug or a stop nothing more runs; the phase says so instead of a stale state.
       input = failed(phase.condition, new ReconcileAbortedError('not run: the reconcile stopped at an earlier phase')).input;
     } else {
+      const started = Date.now();
       try {
         const outcome = await phase.run(scope);
         input = { type: phase.condition, status: outcome.status, reason: outcome.reason, message: outcome.message };
@@ -121,6 +132,7 @@ export async function runPhases<S>(phases: readonly Phase<S>[], scope: S, signal
         else report.retry = true;
         if (!(error instanceof KubesmithError)) report.unexpected = error;
       }
+      log?.debug({ phase: phase.condition, status: input.status, reason: input.reason, ms: Date.now() - started }, 'phase ran');
     }
     done.set(phase.condition, input);
     report.conditions.push(input);
@@ -154,6 +166,8 @@ export interface TeardownOptions {
   signal?: AbortSignal;
   /** Whether the teardown goes on past this error (a host that cannot be reached, say); it stops when absent. */
   goOn?: (condition: string, error: unknown) => boolean;
+  /** Each teardown is logged at debug level with its duration. */
+  log?: Logger;
 }
 
 /**
@@ -163,9 +177,13 @@ export interface TeardownOptions {
 export async function teardownPhases<S>(phases: readonly Phase<S>[], scope: S, options: TeardownOptions = {}): Promise<void> {
   for (const phase of [...phases].reverse()) {
     throwIfAborted(options.signal);
+    if (!phase.teardown) continue;
+    const started = Date.now();
     try {
-      await phase.teardown?.(scope);
+      await phase.teardown(scope);
+      options.log?.debug({ phase: phase.condition, ms: Date.now() - started }, 'phase torn down');
     } catch (error) {
+      options.log?.debug({ phase: phase.condition, ms: Date.now() - started, error: error instanceof Error ? error.message : String(error) }, 'phase teardown failed');
       if (!options.goOn?.(phase.condition, error)) throw error;
     }
   }

@@ -53,6 +53,7 @@ async function retireHost(scope: ControlPlaneScope, member: Member): Promise<voi
   const own: ControlPlaneScope = { ...scope, members: [member], cleanupPending: undefined };
   await teardownPhases(PHASES, own, {
     signal: scope.signal,
+    log: scope.log.child({ host: member.name }),
     goOn: (condition, error) => {
       if (!(error instanceof HostError && UNREACHABLE.has(error.reason))) return false;
       own.cleanupPending ??= `${scope.cp.metadata.name} could not take back what it installed (${condition}): ${error.message}; ` +
@@ -127,7 +128,7 @@ export async function reconcileControlPlane(deps: ControlPlaneDeps, key: string,
   if (cp.metadata.deletionTimestamp) return reconcileDelete(newScope(deps, cp, ctx));
   if (!hasFinalizer(cp, FINALIZER)) cp = await addFinalizer(deps.client, controlPlaneResource, cp, FINALIZER);
   const scope = newScope(deps, cp, ctx);
-  const report = cp.spec.paused ? pausedReport() : await runPhases(PHASES, scope, ctx.signal, (partial) => publish(scope, partial));
+  const report = cp.spec.paused ? pausedReport() : await runPhases(PHASES, scope, { signal: ctx.signal, log: ctx.log, publish: (partial) => publish(scope, partial) });
   let retireFailure: unknown;
   // Surplus hosts are out of etcd by now: what else runs there goes, and the hosts go back.
   await settleAll(scope.retiring.map((member) => retireHost(scope, member))).catch((error: unknown) => (retireFailure = error));

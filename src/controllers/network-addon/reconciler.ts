@@ -40,7 +40,7 @@ export async function reconcileNetworkAddon(deps: NetworkAddonDeps, key: string,
   }
   if (!hasFinalizer(addon, FINALIZER)) addon = await addFinalizer(deps.client, networkAddonResource, addon, FINALIZER);
   const scope = newScope(deps, addon, ctx);
-  const report = await runPhases(PHASES, scope, ctx.signal);
+  const report = await runPhases(PHASES, scope, { signal: ctx.signal, log: ctx.log });
   await recordEvents(scope.deps.events, scope.addon, networkAddonResource, scope);
   return finishReconcile({
     client: deps.client,

@@ -66,7 +66,7 @@ export async function reconcileWorkerPool(deps: WorkerPoolDeps, key: string, ctx
   if (wp.metadata.deletionTimestamp) return reconcileDelete(newScope(deps, wp, ctx));
   if (!hasFinalizer(wp, FINALIZER)) wp = await addFinalizer(deps.client, workerPoolResource, wp, FINALIZER);
   const scope = newScope(deps, wp, ctx);
-  const report = wp.spec.paused ? pausedReport() : await runPhases(PHASES, scope, ctx.signal);
+  const report = wp.spec.paused ? pausedReport() : await runPhases(PHASES, scope, { signal: ctx.signal, log: ctx.log });
   await recordEvents(scope.deps.events, scope.wp, workerPoolResource, scope);
   return finishReconcile({
     client: deps.client,

@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { KubesmithError } from '../../../src/errors.ts';
 import { initialConditions, nextReconcileMs, readyCondition, runPhases, teardownPhases, type Phase } from '../../../src/controllers/phases.ts';
@@ -40,12 +42,12 @@ describe('the phase runner', () => {
       published.push([...s.ran, '|', ...conditions.map((c) => `${c.type}=${c.status}`)]);
     };
     const gate = { ...phase('B', ['A']), publishes: true };
-    await runPhases([phase('A', []), gate, phase('C', ['B'])], s, undefined, publish);
+    await runPhases([phase('A', []), gate, phase('C', ['B'])], s, { publish });
     expect(published).toEqual([['A', 'B', '|', 'A=True', 'B=True']]);
     // Not while it is False: nothing waiting on it could start.
     published.length = 0;
     const failing = { ...phase('B', ['A'], async () => ({ status: 'False', reason: 'NotYet', message: 'not yet' })), publishes: true };
-    await runPhases([phase('A', []), failing, phase('C', ['B'])], scope(), undefined, publish);
+    await runPhases([phase('A', []), failing, phase('C', ['B'])], scope(), { publish });
     expect(published).toEqual([]);
   });
 
@@ -144,10 +146,27 @@ describe('the phase runner', () => {
         phase('B', []),
       ],
       s,
-      stop.signal,
+      { signal: stop.signal },
     );
     expect(s.ran).toEqual(['A']);
     expect(report.conditions[1]).toMatchObject({ status: 'False', reason: 'Aborted' });
+  });
+
+  it('logs each phase that ran, with its outcome and how long it took, and none that waited', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) });
+    const log = pino({ level: 'debug' }, sink);
+    const slow = phase('A', [], async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { status: 'False', reason: 'Slow', message: '' };
+    });
+    await runPhases([slow, phase('B', ['A']), phase('C', [])], scope(), { log });
+    const records = lines.map((l) => JSON.parse(l) as { phase: string; status: string; reason: string; ms: number; msg: string });
+    expect(records.map((r) => [r.msg, r.phase, r.status, r.reason])).toEqual([
+      ['phase ran', 'A', 'False', 'Slow'],
+      ['phase ran', 'C', 'True', 'Done'],
+    ]);
+    expect(records[0]!.ms).toBeGreaterThanOrEqual(19);
   });
 
   it('derives the initial conditions from the list', () => {

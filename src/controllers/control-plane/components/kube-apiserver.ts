@@ -59,6 +59,11 @@ export const kubeApiServer = defineComponent({
     ['service-account-key-file', pki.serviceAccountPublicKey],
     ['service-account-signing-key-file', pki.serviceAccountKey],
     ['service-cluster-ip-range', plan.serviceCIDR],
+    // A stopping API server keeps listening, answering new requests 429 with Retry-After, until the
+    // requests in flight are done, then closes within 2 s. Without it, it stops listening at once and
+    // waits the whole request timeout (60 s) for its clients' watches to end: a member restarted
+    // in a rolling change was unreachable for a minute.
+    ['shutdown-send-retry-after', 'true'],
     ['tls-cert-file', pki.apiServerCert],
     ['tls-min-version', 'VersionTLS12'],
     ['tls-private-key-file', pki.apiServerKey],

@@ -31,6 +31,8 @@ const NAMES = controlPlaneComponents.map((c) => c.name);
 const API_SERVER_CONFIG = new Set([AUDIT_POLICY_PATH, AUTHENTICATION_CONFIG_PATH, ENCRYPTION_CONFIG_PATH]);
 const AUDIT_DIR = AUDIT_LOG_PATH.slice(0, AUDIT_LOG_PATH.lastIndexOf('/'));
 const START_TIMEOUT_MS = 120_000;
+/** How long a component on a host being torn down may take to stop before it is killed. */
+const STOP_GRACE_S = 20;
 
 /** The three binaries for each architecture among the members, downloaded and verified once. */
 async function binariesFor(scope: ControlPlaneScope): Promise<Map<string, Artifact[]>> {
@@ -164,15 +166,20 @@ export const componentsPhase: Phase<ControlPlaneScope> = {
     return { status: 'True', reason: 'Healthy', message: `kube-apiserver, kube-controller-manager and kube-scheduler healthy on ${members.length} of ${members.length} members` };
   },
   async teardown(scope) {
-    const units = controlPlaneComponents.map((c) => c.unitPath);
+    // The API server last: the others are its clients.
+    const units = controlPlaneComponents.map((c) => c.unitPath).reverse();
     const binaries = controlPlaneComponents.map((c) => c.binary);
     await settleAll(
       scope.members.map((member) =>
         scope.onHost(member, async (s) => {
-          // reset-failed: a component that had crashed (its etcd went first) would otherwise stay listed as failed.
+          // A host leaving the cluster has left etcd first, and an API server whose etcd is gone never
+          // finishes its shutdown hooks (they write to etcd): after a grace it is killed, instead of
+          // holding the teardown for systemd's 90 s. reset-failed: a killed or crashed component would
+          // otherwise stay listed as failed.
           const stop =
-            `n=0; for u in ${shellJoin(units)}; do if [ -f "$u" ]; then systemctl disable --now "$(basename "$u")" && ` +
-            `{ systemctl reset-failed "$(basename "$u")" 2>/dev/null; n=$((n+1)); }; fi; done; echo $n`;
+            `n=0; for u in ${shellJoin(units)}; do if [ -f "$u" ]; then c=$(basename "$u"); ` +
+            `timeout ${STOP_GRACE_S} systemctl stop "$c" || systemctl kill --signal=SIGKILL "$c" 2>/dev/null; ` +
+            `systemctl disable --now "$c" && { systemctl reset-failed "$c" 2>/dev/null; n=$((n+1)); }; fi; done; echo $n`;
           const stopped = await s.check(stop);
           if (Number(stopped.stdout.trim()) > 0) s.recordChange(`stopped ${NAMES.join(', ')}`, stop, 0, stopped.durationMs);
           if (await removeFiles(s, [...units, ...binaries, ...API_SERVER_CONFIG], 'removed the control-plane units, binaries and configuration')) {

@@ -10,7 +10,7 @@ import { plan } from './fixtures.ts';
 const asArgs = (flags: [string, string][]) => flags.map(([name, value]) => `--${name}=${value}`);
 
 describe('kube-apiserver flags', () => {
-  it("are kubeadm's plus the CIS items, with anonymous access left to the authentication config", () => {
+  it("are kubeadm's plus the CIS items and a shutdown that keeps listening, with anonymous access left to the authentication config", () => {
     expect(asArgs(componentFlags(kubeApiServer, { ...plan, etcdServers: ['https://127.0.0.1:2379', 'https://10.0.0.12:2379'] }))).toEqual([
       '--advertise-address=10.0.0.11',
       '--allow-privileged=true',
@@ -46,6 +46,7 @@ describe('kube-apiserver flags', () => {
       '--service-account-key-file=/etc/kubernetes/pki/sa.pub',
       '--service-account-signing-key-file=/etc/kubernetes/pki/sa.key',
       '--service-cluster-ip-range=10.96.0.0/12',
+      '--shutdown-send-retry-after=true',
       '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt',
       '--tls-min-version=VersionTLS12',
       '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key',
