@@ -4,7 +4,7 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { ControlPlane, MachineHost } from '../api/index.ts';
 import { KubesmithError } from '../errors.ts';
-import type { SshPool } from '../host/index.ts';
+import type { SshPool, UnreachableHosts } from '../host/index.ts';
 import { findCondition } from '../runtime/conditions.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { KubeClient } from '../runtime/kube-client.ts';
@@ -38,7 +38,13 @@ export class ControlPlaneNotAvailableError extends KubesmithError {
   readonly reason = 'ControlPlaneNotAvailable';
 }
 
-export async function clusterContext(deps: ClusterDeps, namespace: string, name: string, signal: AbortSignal): Promise<ClusterContext> {
+/** `work` is the reconcile's: its signal stops the API calls, and hosts it could not reach are skipped. */
+export async function clusterContext(
+  deps: ClusterDeps,
+  namespace: string,
+  name: string,
+  work: { signal: AbortSignal; unreachable: UnreachableHosts },
+): Promise<ClusterContext> {
   const cp = deps.controlPlanes.get(`${namespace}/${name}`);
   if (!cp) throw new ControlPlaneNotAvailableError(`ControlPlane ${namespace}/${name} does not exist; create it or fix spec.controlPlaneRef`);
   const available = findCondition(cp.status?.conditions, 'Available');
@@ -52,6 +58,6 @@ export async function clusterContext(deps: ClusterDeps, namespace: string, name:
     .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))
     .map(memberOf);
   const material = await ensureClusterMaterial(deps.client, cp);
-  const api = clusterApi(deps, { cp, material, endpoint, members }, signal);
+  const api = clusterApi(deps, { cp, material, endpoint, members }, work);
   return { cp, material, endpoint, controlPlaneMembers: members, api };
 }

@@ -1,8 +1,9 @@
 // What a reconcile does on hosts and says about it, the same for every controller that works on
 // claimed hosts: each host's work runs in the shared SSH pool with the changes it made recorded and
-// stopped once the reconcile's signal aborts; the changes and the notices become Events at the end.
+// stopped once the reconcile's signal aborts; a host it could not connect to is not tried again
+// before the next reconcile; the changes and the notices become Events at the end.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { HostChange, HostSession, SshPool } from '../host/index.ts';
+import type { HostChange, HostSession, SshPool, UnreachableHosts } from '../host/index.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Resource } from '../runtime/resources.ts';
 import type { Member } from './control-plane/members.ts';
@@ -19,6 +20,8 @@ export type OnHost = <T>(member: Member, work: (session: HostSession) => Promise
 
 export interface HostWork {
   onHost: OnHost;
+  /** Hosts this reconcile could not connect to; its tunnels to the cluster API skip them too. */
+  unreachable: UnreachableHosts;
   changes: (HostChange & { member: string })[];
   notices: Notice[];
 }
@@ -29,7 +32,9 @@ export function hostWork(deps: TargetDeps & { pool: SshPool }, signal: AbortSign
       deps.pool.withHost(target(deps, member.host), work, {
         observer: (change) => record.changes.push({ ...change, member: member.name }),
         signal,
+        unreachable: record.unreachable,
       }),
+    unreachable: new Map(),
     changes: [],
     notices: [],
   };

@@ -17,7 +17,7 @@ export {
 } from './files.ts';
 export { fingerprintOf, hostKeyFromBlob, InvalidHostKeyError, parseHostKeyLine, type HostKey } from './host-key.ts';
 export { HostSession, type HostChange, type HostObserver } from './host-session.ts';
-export { SshPool, type PoolOptions, type WorkOptions } from './pool.ts';
+export { SshPool, type PoolOptions, type UnreachableHosts, type WorkOptions } from './pool.ts';
 export { redact, REDACTED, Redactor } from './redact.ts';
 export { shellJoin, shellQuote } from './shell.ts';
 export { SshConnection } from './ssh-connection.ts';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { SshCounters } from './counters.ts';
 import { targetLabel, type Endpoint, type HostTarget } from './endpoint.ts';
+import { HostUnreachableError } from './errors.ts';
 import { parseHostKeyLine, type HostKey } from './host-key.ts';
 import { HostSession, type HostObserver } from './host-session.ts';
 import { Redactor } from './redact.ts';
@@ -23,7 +24,16 @@ export interface WorkOptions {
   secrets?: Iterable<string>;
   /** Stops the work from starting further commands once aborted. */
   signal?: AbortSignal;
+  /** Hosts this caller already failed to connect to: they are not tried again. */
+  unreachable?: UnreachableHosts;
 }
+
+/**
+ * The hosts one reconcile could not connect to, by target. Passed to each of its calls, it keeps a
+ * switched-off host from costing a connect timeout in every phase: a host in it fails at once with
+ * the error it gave, until the caller starts afresh with an empty one.
+ */
+export type UnreachableHosts = Map<string, HostUnreachableError>;
 
 interface Entry {
   credentials: string;
@@ -72,7 +82,7 @@ export class SshPool {
    */
   async withHost<T>(target: HostTarget, work: (session: HostSession) => Promise<T>, options: WorkOptions = {}): Promise<T> {
     return this.#hosts.run(async () => {
-      const connection = await this.#connection(target);
+      const connection = await this.#connection(target, options.unreachable);
       const redactor = new Redactor(options.secrets).add(target.privateKey).add(target.bastion?.privateKey);
       const session = new HostSession(connection, {
         user: target.user,
@@ -85,9 +95,13 @@ export class SshPool {
     });
   }
 
-  /** A TCP stream from the host to `address:port`, over the host's pooled connection. */
-  async openTunnel(target: HostTarget, address: string, port: number): Promise<Duplex> {
-    const connection = await this.#connection(target);
+  /**
+   * A TCP stream from the host to `address:port`, over the host's pooled connection. Only a failed
+   * connection to the host marks it in `unreachable`: one that is reached but has nothing listening
+   * at `address:port` is still reachable for other work.
+   */
+  async openTunnel(target: HostTarget, address: string, port: number, options: Pick<WorkOptions, 'unreachable'> = {}): Promise<Duplex> {
+    const connection = await this.#connection(target, options.unreachable);
     return connection.openTunnel(address, port);
   }
 
@@ -103,7 +117,19 @@ export class SshPool {
     this.close();
   }
 
-  async #connection(target: HostTarget): Promise<SshConnection> {
+  async #connection(target: HostTarget, unreachable: UnreachableHosts | undefined): Promise<SshConnection> {
+    const key = targetLabel(target);
+    const known = unreachable?.get(key);
+    if (known) throw known;
+    try {
+      return await this.#pooledConnection(target);
+    } catch (error) {
+      if (error instanceof HostUnreachableError) unreachable?.set(key, error);
+      throw error;
+    }
+  }
+
+  async #pooledConnection(target: HostTarget): Promise<SshConnection> {
     const key = targetLabel(target);
     const credentials = credentialsOf(target);
     const existing = this.#entries.get(key);
@@ -112,7 +138,7 @@ export class SshPool {
       if (connection && !connection.closed && pinsMatch(target, connection)) return connection;
       if (connection && !connection.closed) connection.close();
       // Another caller may already have replaced the entry while this one waited.
-      if (this.#entries.get(key) !== existing) return this.#connection(target);
+      if (this.#entries.get(key) !== existing) return this.#pooledConnection(target);
     } else if (existing) {
       void existing.connection.then((c) => c.close(), () => {});
     }

@@ -3,7 +3,7 @@
 // own identity is a system:masters client certificate made in memory from the CA and never written
 // anywhere, as kubeadm uses super-admin.conf for the one binding that makes admin.conf work.
 import { issueCertificate, kubeadmCertificateSet } from '../../pki/index.ts';
-import type { SshPool } from '../../host/index.ts';
+import type { SshPool, UnreachableHosts } from '../../host/index.ts';
 import { ClusterApiError, sendOverTunnel, type ClientIdentity, type TunnelRequest, type TunnelResponse } from '../../workload/tunnel-request.ts';
 import { target, type TargetDeps } from '../machine-host/reconciler.ts';
 import { throwIfAborted } from '../phases.ts';
@@ -39,7 +39,7 @@ export function operatorIdentity(cp: ControlPlane, material: ClusterMaterial, en
 export function clusterApi(
   deps: TargetDeps & { pool: SshPool },
   cluster: { cp: ControlPlane; material: ClusterMaterial; endpoint: Endpoint; members: readonly Member[] },
-  signal: AbortSignal,
+  work: { signal: AbortSignal; unreachable: UnreachableHosts },
 ): WorkloadApi {
   const { cp, material, endpoint, members } = cluster;
   const verify = { caPem: material.authorities.get('ca')!.certPem, serverName: endpoint.host };
@@ -47,9 +47,9 @@ export function clusterApi(
   return new WorkloadApi(async (request) => {
     let lastError: unknown = new ClusterApiError(`ControlPlane ${cp.metadata.name} holds no host to reach its API through`);
     for (const member of members) {
-      throwIfAborted(signal);
+      throwIfAborted(work.signal);
       try {
-        const stream = await deps.pool.openTunnel(target(deps, member.host), endpoint.host, endpoint.port);
+        const stream = await deps.pool.openTunnel(target(deps, member.host), endpoint.host, endpoint.port, work);
         return await sendOverTunnel(stream, { ...request, verify, identity: await identity });
       } catch (error) {
         lastError = error;
@@ -60,13 +60,13 @@ export function clusterApi(
 }
 
 export function workloadApiOf(scope: ControlPlaneScope): WorkloadApi {
-  return clusterApi(scope.deps, { ...scope, material: scope.material! }, scope.signal);
+  return clusterApi(scope.deps, { ...scope, material: scope.material! }, scope);
 }
 
 /** One HTTPS request from `member` to `address:port`, through the SSH tunnel. */
 export async function requestThrough(scope: ControlPlaneScope, member: Member, address: string, port: number, request: TunnelRequest): Promise<TunnelResponse> {
   throwIfAborted(scope.signal);
-  const stream = await scope.deps.pool.openTunnel(target(scope.deps, member.host), address, port);
+  const stream = await scope.deps.pool.openTunnel(target(scope.deps, member.host), address, port, scope);
   return sendOverTunnel(stream, request);
 }
 

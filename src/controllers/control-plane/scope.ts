@@ -5,7 +5,7 @@ import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ControlPlane, ControlPlaneStatus, MachineHost, NetworkAddon } from '../../api/index.ts';
 import type { ArtifactCache } from '../../artifacts/index.ts';
-import type { HostChange, SshPool } from '../../host/index.ts';
+import type { HostChange, SshPool, UnreachableHosts } from '../../host/index.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { Informer } from '../../runtime/informer.ts';
 import type { KubeClient } from '../../runtime/kube-client.ts';
@@ -44,6 +44,8 @@ export interface ControlPlaneScope {
   signal: AbortSignal;
   /** Work on one member's host, its changes recorded, stopped once the signal aborts. */
   onHost: OnHost;
+  /** Hosts this reconcile could not connect to: later phases, tunnels and teardowns fail on them at once. */
+  unreachable: UnreachableHosts;
   /** Status fields, starting from the last status so that a phase that does not run keeps its own. */
   status: ControlPlaneStatus;
   changes: (HostChange & { member: string })[];

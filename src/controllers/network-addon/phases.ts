@@ -24,7 +24,7 @@ const clusterPhase: Phase<NetworkAddonScope> = {
       };
     }
     try {
-      scope.cluster = await clusterContext(deps, addon.metadata.namespace!, ref, scope.signal);
+      scope.cluster = await clusterContext(deps, addon.metadata.namespace!, ref, scope);
     } catch (error) {
       if (!(error instanceof ControlPlaneNotAvailableError)) throw error;
       return { status: 'False', reason: 'WaitingForControlPlane', message: error.message };

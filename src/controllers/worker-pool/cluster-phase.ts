@@ -48,7 +48,7 @@ export const clusterPhase: Phase<WorkerPoolScope> = {
   async run(scope) {
     const { wp, deps } = scope;
     try {
-      scope.cluster = await clusterContext(deps, wp.metadata.namespace!, wp.spec.controlPlaneRef.name, scope.signal);
+      scope.cluster = await clusterContext(deps, wp.metadata.namespace!, wp.spec.controlPlaneRef.name, scope);
     } catch (error) {
       if (!(error instanceof ControlPlaneNotAvailableError)) throw error;
       const staged = await stageBinaries(scope);

@@ -40,7 +40,7 @@ async function reconcileDelete(scope: WorkerPoolScope): Promise<Result | void> {
   if (!hasFinalizer(wp, FINALIZER)) return;
   let cluster: ClusterContext | undefined;
   try {
-    cluster = await clusterContext(deps, wp.metadata.namespace!, wp.spec.controlPlaneRef.name, scope.signal);
+    cluster = await clusterContext(deps, wp.metadata.namespace!, wp.spec.controlPlaneRef.name, scope);
   } catch (error) {
     // No cluster to drain from: the Nodes went with it; what is on the hosts still goes.
     if (!(error instanceof ControlPlaneNotAvailableError)) throw error;

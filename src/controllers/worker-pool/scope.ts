@@ -4,7 +4,7 @@ import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ControlPlane, MachineHost, WorkerPool, WorkerPoolStatus } from '../../api/index.ts';
 import type { ArtifactCache } from '../../artifacts/index.ts';
-import type { HostChange, HostSession, SshPool } from '../../host/index.ts';
+import type { HostChange, HostSession, SshPool, UnreachableHosts } from '../../host/index.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { Informer } from '../../runtime/informer.ts';
 import type { KubeClient } from '../../runtime/kube-client.ts';
@@ -38,6 +38,8 @@ export interface WorkerPoolScope {
   log: Logger;
   signal: AbortSignal;
   onHost<T>(member: Member, work: (session: HostSession) => Promise<T>): Promise<T>;
+  /** Hosts this reconcile could not connect to: later work and tunnels fail on them at once. */
+  unreachable: UnreachableHosts;
   status: WorkerPoolStatus;
   changes: (HostChange & { member: string })[];
   notices: Notice[];

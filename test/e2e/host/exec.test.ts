@@ -7,6 +7,7 @@ import {
   REDACTED,
   SshPool,
   type HostChange,
+  type UnreachableHosts,
 } from '../../../src/host/index.ts';
 import { loginOf, startHosts, type TestHosts } from '../../support/hosts.ts';
 
@@ -156,6 +157,36 @@ describe('exec', () => {
       expect((error as Error).message).toContain(host(1).address);
       await host(1).run('systemctl start ssh');
       expect((await pool.withHost(loginOf(host(1)), (s) => s.check('echo back'))).stdout).toBe('back\n');
+    } finally {
+      pool.dispose();
+    }
+  });
+
+  it('does not try a host again within the work that found it unreachable, and tries it afresh after', async () => {
+    const pool = new SshPool();
+    const unreachable: UnreachableHosts = new Map();
+    try {
+      await host(1).run('systemctl stop ssh');
+      const first = await pool.withHost(loginOf(host(1)), (s) => s.check('true'), { unreachable }).catch((e: unknown) => e);
+      expect(first).toBeInstanceOf(HostUnreachableError);
+      await host(1).run('systemctl start ssh');
+      // sshd answers again, but this work already knows the host as unreachable: neither a session nor a tunnel tries it.
+      await expect(pool.withHost(loginOf(host(1)), (s) => s.check('true'), { unreachable })).rejects.toBe(first);
+      await expect(pool.openTunnel(loginOf(host(1)), '127.0.0.1', 22, { unreachable })).rejects.toBe(first);
+      expect((await pool.withHost(loginOf(host(1)), (s) => s.check('echo back'), { unreachable: new Map() })).stdout).toBe('back\n');
+    } finally {
+      pool.dispose();
+    }
+  });
+
+  it('keeps a host reachable whose tunnel finds nothing listening', async () => {
+    const pool = new SshPool();
+    const unreachable: UnreachableHosts = new Map();
+    try {
+      const refused = await pool.openTunnel(loginOf(host(0)), '127.0.0.1', 1, { unreachable }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(HostUnreachableError);
+      expect(unreachable.size).toBe(0);
+      expect((await pool.withHost(loginOf(host(0)), (s) => s.check('echo here'), { unreachable })).stdout).toBe('here\n');
     } finally {
       pool.dispose();
     }

@@ -112,7 +112,7 @@ export async function teardownFlannel(scope: NetworkAddonScope): Promise<void> {
   const cp = deps.controlPlanes.get(`${addon.metadata.namespace}/${addon.spec.controlPlaneRef.name}`);
   if (!cp) return;
   try {
-    const { api } = await clusterContext(deps, addon.metadata.namespace!, cp.metadata.name!, scope.signal);
+    const { api } = await clusterContext(deps, addon.metadata.namespace!, cp.metadata.name!, scope);
     const deleted = await deleteManifests(api, flannelManifests(cp, addon));
     if (deleted.length > 0) scope.notices.push({ type: 'Normal', reason: 'FlannelDeleted', message: `deleted ${deleted.join(', ')}` });
     await waitForFlanneldGone(api, scope.signal);
