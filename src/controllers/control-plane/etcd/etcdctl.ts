@@ -67,6 +67,14 @@ export function memberAddCommand(name: string, peerURL: string): string {
   return etcdctl(`member add ${shellQuote(name)} --peer-urls=${shellQuote(peerURL)} --learner`, 'admin');
 }
 
+/**
+ * The new member's hex ID from what `member add` prints. etcdctl writes IDs with `%16x`, padded with
+ * spaces: an ID below 2^60 (one in sixteen) comes after two spaces or more.
+ */
+export function parseAddedMemberId(stdout: string): string | undefined {
+  return /^Member +([0-9a-f]+) added/m.exec(stdout)?.[1];
+}
+
 /** The initial cluster etcdctl prints after `member add`, as name/peer URL pairs. */
 export function parseInitialCluster(stdout: string): { name: string; peerURL: string }[] {
   const line = /^ETCD_INITIAL_CLUSTER="([^"]*)"/m.exec(stdout)?.[1];

@@ -17,6 +17,7 @@ import {
   memberListCommand,
   memberPromoteCommand,
   memberRemoveCommand,
+  parseAddedMemberId,
   parseClusterId,
   parseInitialCluster,
   parseEndpointHealth,
@@ -205,7 +206,7 @@ async function join(onHost: OnHost, anchor: Member, member: Member, list: EtcdMe
       );
     }
     const added = await addLearner(onHost, anchor, member);
-    const id = /Member ([0-9a-f]+) added/.exec(added.stdout)?.[1];
+    const id = parseAddedMemberId(added.stdout);
     if (!id) throw new EtcdMembershipError('EtcdMemberAddFailed', `etcdctl member add printed no member ID: ${added.stdout.slice(0, 200)}`);
     const initial = parseInitialCluster(added.stdout);
     await onHost(member, (s) => startNewMember(s, initial, 'existing', false));

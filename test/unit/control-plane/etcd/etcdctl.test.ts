@@ -1,6 +1,6 @@
 // Parsers against output captured from etcdctl v3.6.16.
 import { describe, expect, it } from 'vitest';
-import { parseEndpointHealth, parseInitialCluster, parseMemberList } from '../../../../src/controllers/control-plane/etcd/etcdctl.ts';
+import { parseAddedMemberId, parseEndpointHealth, parseInitialCluster, parseMemberList } from '../../../../src/controllers/control-plane/etcd/etcdctl.ts';
 
 describe('etcdctl output', () => {
   it('reads a member list with a voter and a learner, keeping the 64-bit IDs exact', () => {
@@ -29,6 +29,14 @@ describe('etcdctl output', () => {
       { name: 'a', peerURL: 'https://10.0.0.11:2380' },
       { name: 'b', peerURL: 'https://10.0.0.12:2380' },
     ]);
+  });
+
+  it('reads the added member ID whether or not etcdctl padded it', () => {
+    const added = (id: string) => `Member ${id} added as learner to cluster  48276a8f75b6a87\n\nETCD_NAME="b"\n`;
+    expect(parseAddedMemberId(added('b15b111c8bbbe70f'))).toBe('b15b111c8bbbe70f');
+    // An ID under 2^60 (this one is cp-2's in the member list above): `%16x` puts a space before it.
+    expect(parseAddedMemberId(added(' 7d4240b33f88265'))).toBe('7d4240b33f88265');
+    expect(parseAddedMemberId('Error: etcdserver: unhealthy cluster\n')).toBeUndefined();
   });
 
   it('tells a healthy endpoint from an unhealthy or silent one', () => {
