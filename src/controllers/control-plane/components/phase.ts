@@ -33,6 +33,12 @@ const AUDIT_DIR = AUDIT_LOG_PATH.slice(0, AUDIT_LOG_PATH.lastIndexOf('/'));
 const START_TIMEOUT_MS = 120_000;
 /** How long a component on a host being torn down may take to stop before it is killed. */
 const STOP_GRACE_S = 20;
+/**
+ * The same on a host whose etcd member was already removed (a scale-down): its API server cannot
+ * finish a graceful stop, so it is killed as soon as its stop has begun (a process killed outside a
+ * stop would be restarted by systemd).
+ */
+const STOP_GRACE_WITHOUT_ETCD_S = 1;
 
 /** The three binaries for each architecture among the members, downloaded and verified once. */
 async function binariesFor(scope: ControlPlaneScope): Promise<Map<string, Artifact[]>> {
@@ -172,13 +178,15 @@ export const componentsPhase: Phase<ControlPlaneScope> = {
     await settleAll(
       scope.members.map((member) =>
         scope.onHost(member, async (s) => {
-          // A host leaving the cluster has left etcd first, and an API server whose etcd is gone never
-          // finishes its shutdown hooks (they write to etcd): after a grace it is killed, instead of
-          // holding the teardown for systemd's 90 s. reset-failed: a killed or crashed component would
-          // otherwise stay listed as failed.
+          // An API server whose etcd is gone never finishes its shutdown hooks (they write to etcd):
+          // after a grace it is killed, instead of holding the teardown for systemd's 90 s. A host
+          // that left by a scale-down left etcd first; when the whole ControlPlane goes, etcd goes
+          // after the components, which then stop in their own time. reset-failed: a killed or
+          // crashed component would otherwise stay listed as failed.
+          const grace = scope.retiring.some((m) => m.name === member.name) ? STOP_GRACE_WITHOUT_ETCD_S : STOP_GRACE_S;
           const stop =
             `n=0; for u in ${shellJoin(units)}; do if [ -f "$u" ]; then c=$(basename "$u"); ` +
-            `timeout ${STOP_GRACE_S} systemctl stop "$c" || systemctl kill --signal=SIGKILL "$c" 2>/dev/null; ` +
+            `timeout ${grace} systemctl stop "$c" || systemctl kill --signal=SIGKILL "$c" 2>/dev/null; ` +
             `systemctl disable --now "$c" && { systemctl reset-failed "$c" 2>/dev/null; n=$((n+1)); }; fi; done; echo $n`;
           const stopped = await s.check(stop);
           if (Number(stopped.stdout.trim()) > 0) s.recordChange(`stopped ${NAMES.join(', ')}`, stop, 0, stopped.durationMs);
