@@ -4,14 +4,14 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { ControlPlane, MachineHost } from '../api/index.ts';
 import { KubesmithError } from '../errors.ts';
-import type { SshPool, UnreachableHosts } from '../host/index.ts';
+import type { SshPool } from '../host/index.ts';
 import { findCondition } from '../runtime/conditions.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { KubeClient } from '../runtime/kube-client.ts';
 import { parseEndpoint } from './control-plane/claim-phase.ts';
 import { ownsHost } from './control-plane/claim.ts';
 import type { WorkloadApi } from '../workload/api.ts';
-import { clusterApi } from './control-plane/cluster-access.ts';
+import { clusterApi, type ReconcileWork } from './control-plane/cluster-access.ts';
 import { ensureClusterMaterial, type ClusterMaterial } from './control-plane/cluster-secrets.ts';
 import { memberOf, type Member } from './control-plane/members.ts';
 import type { Endpoint } from './control-plane/scope.ts';
@@ -38,13 +38,7 @@ export class ControlPlaneNotAvailableError extends KubesmithError {
   readonly reason = 'ControlPlaneNotAvailable';
 }
 
-/** `work` is the reconcile's: its signal stops the API calls, and hosts it could not reach are skipped. */
-export async function clusterContext(
-  deps: ClusterDeps,
-  namespace: string,
-  name: string,
-  work: { signal: AbortSignal; unreachable: UnreachableHosts },
-): Promise<ClusterContext> {
+export async function clusterContext(deps: ClusterDeps, namespace: string, name: string, work: ReconcileWork): Promise<ClusterContext> {
   const cp = deps.controlPlanes.get(`${namespace}/${name}`);
   if (!cp) throw new ControlPlaneNotAvailableError(`ControlPlane ${namespace}/${name} does not exist; create it or fix spec.controlPlaneRef`);
   const available = findCondition(cp.status?.conditions, 'Available');

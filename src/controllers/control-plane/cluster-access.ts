@@ -32,6 +32,12 @@ export function operatorIdentity(cp: ControlPlane, material: ClusterMaterial, en
   return identity;
 }
 
+/** A reconcile's part in its API calls: its signal stops them, and hosts it could not reach are skipped. */
+export interface ReconcileWork {
+  signal: AbortSignal;
+  unreachable: UnreachableHosts;
+}
+
 /**
  * The operator's client for the cluster API at its endpoint, tunnelled through the members in turn
  * (the first that opens the tunnel answers), verified against the cluster CA.
@@ -39,7 +45,7 @@ export function operatorIdentity(cp: ControlPlane, material: ClusterMaterial, en
 export function clusterApi(
   deps: TargetDeps & { pool: SshPool },
   cluster: { cp: ControlPlane; material: ClusterMaterial; endpoint: Endpoint; members: readonly Member[] },
-  work: { signal: AbortSignal; unreachable: UnreachableHosts },
+  work: ReconcileWork,
 ): WorkloadApi {
   const { cp, material, endpoint, members } = cluster;
   const verify = { caPem: material.authorities.get('ca')!.certPem, serverName: endpoint.host };
